@@ -56,7 +56,9 @@ func TestMigrateIsIdempotentAndRefusesNewerSchema(t *testing.T) {
 			t.Fatalf("MigrationsCurrent = %v, %v; want true", ok, err)
 		}
 		// Pretend a newer Canopy migrated this database.
-		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.ExecForTest(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, true)`) }); err != nil {
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			return tx.ExecForTest(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, true)`)
+		}); err != nil {
 			t.Fatal(err)
 		}
 		_, err = s.Migrate(ctx)
