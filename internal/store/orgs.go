@@ -143,6 +143,15 @@ func (s *Store) OrgUnscoped(ctx context.Context, id canopy.OrgID) (canopy.Org, e
 	return o, nil
 }
 
+// OrgUnscoped is Store.OrgUnscoped inside a write transaction.
+func (tx *Tx) OrgUnscoped(ctx context.Context, id canopy.OrgID) (canopy.Org, error) {
+	o, err := scanOrg(tx.tx.QueryRowContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.id = $1`, id))
+	if err != nil {
+		return canopy.Org{}, notFound("org", err)
+	}
+	return o, nil
+}
+
 // InScope answers "is id in the caller's subtree?" with one primary-key
 // lookup, independent of how many organizations the subtree holds.
 func (s *Store) InScope(ctx context.Context, scope canopy.Scope, id canopy.OrgID) (bool, error) {

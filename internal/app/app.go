@@ -1,0 +1,70 @@
+// Package app holds Canopy's use cases, one file per area: authorization by
+// subtree, validation, change-log entries and outbox mail. It is the only
+// place business rules live; it knows nothing of HTTP.
+package app
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/store"
+)
+
+// App is the set of use cases over one store.
+type App struct {
+	store       *store.Store
+	clock       canopy.Clock
+	log         *slog.Logger
+	sessionIdle time.Duration
+	sessionMax  time.Duration
+}
+
+// Deps are what App needs.
+type Deps struct {
+	Store       *store.Store
+	Clock       canopy.Clock
+	Log         *slog.Logger
+	SessionIdle time.Duration // default 30 minutes
+	SessionMax  time.Duration // default 12 hours
+}
+
+// New returns the use cases over d.Store.
+func New(d Deps) *App {
+	if d.Clock == nil {
+		d.Clock = canopy.SystemClock{}
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.SessionIdle <= 0 {
+		d.SessionIdle = 30 * time.Minute
+	}
+	if d.SessionMax <= 0 {
+		d.SessionMax = 12 * time.Hour
+	}
+	return &App{store: d.Store, clock: d.Clock, log: d.Log, sessionIdle: d.SessionIdle, sessionMax: d.SessionMax}
+}
+
+// Viewer is who is asking: a signed-in person acting in one organization,
+// and so seeing exactly that organization's subtree.
+type Viewer struct {
+	PersonID canopy.PersonID
+	Name     string
+	Email    string
+	Org      canopy.Org
+	Roles    []string
+	Actor    canopy.Actor
+}
+
+// Scope is the subtree the viewer may see.
+func (v Viewer) Scope() canopy.Scope { return canopy.ScopeOf(v.Org) }
+
+// change builds a change-log entry about org by actor at now.
+func change(actor canopy.Actor, org canopy.Org, action canopy.Action, targetType, targetID, targetName string, before, after any, now time.Time) canopy.Change {
+	return canopy.Change{
+		OrgID: org.ID, OrgPath: org.Path, Actor: actor, Action: action,
+		TargetType: targetType, TargetID: targetID, TargetName: targetName,
+		Before: canopy.Snapshot(before), After: canopy.Snapshot(after), At: now,
+	}
+}

@@ -1,0 +1,144 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/store"
+)
+
+// Link purposes.
+const (
+	// PurposeFirstSignIn is the one-time link printed for the demo platform
+	// administrator at first start.
+	PurposeFirstSignIn = "first_sign_in"
+)
+
+// touchEvery limits how often a session's last-seen time is written: the
+// idle timeout needs minute precision, not a write per request.
+const touchEvery = time.Minute
+
+// newToken returns a random URL-safe token and the hash stored for it.
+func newToken() (token, hash string) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, hashToken(token)
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// IssueSigninLink creates a single-use sign-in link token for person at org,
+// valid for ttl. The caller shows or mails the token; only its hash is stored.
+func (a *App) IssueSigninLink(ctx context.Context, person canopy.PersonID, org canopy.OrgID, purpose string, ttl time.Duration) (string, error) {
+	now := a.clock.Now()
+	token, hash := newToken()
+	err := a.store.InTx(ctx, func(tx *store.Tx) error {
+		return tx.CreateSigninLink(ctx, store.SigninLink{TokenHash: hash, PersonID: person, OrgID: org, Purpose: purpose, Created: now, Expires: now.Add(ttl)})
+	})
+	if err != nil {
+		return "", fmt.Errorf("issue sign-in link: %w", err)
+	}
+	return token, nil
+}
+
+// ErrLinkUnusable is returned for a link that is unknown, used or expired:
+// one answer for all three, so a guess learns nothing.
+var ErrLinkUnusable = fmt.Errorf("this sign-in link cannot be used: it has expired or was used already: %w", canopy.ErrNotFound)
+
+// CheckSigninLink reports whether a link could be redeemed, without spending
+// it (a GET that mail scanners may follow must not sign anyone in).
+func (a *App) CheckSigninLink(ctx context.Context, token, purpose string) error {
+	if _, err := a.store.PeekSigninLink(ctx, hashToken(token), purpose, a.clock.Now()); err != nil {
+		if errors.Is(err, canopy.ErrNotFound) {
+			return ErrLinkUnusable
+		}
+		return err
+	}
+	return nil
+}
+
+// RedeemSigninLink spends a link and opens a session; the session token is
+// returned for the cookie. The sign-in is logged in the same transaction.
+func (a *App) RedeemSigninLink(ctx context.Context, token, purpose, ip, userAgent string) (string, error) {
+	now := a.clock.Now()
+	sessionToken, sessionHash := newToken()
+	err := a.store.InTx(ctx, func(tx *store.Tx) error {
+		link, err := tx.SpendSigninLink(ctx, hashToken(token), purpose, now)
+		if errors.Is(err, canopy.ErrNotFound) {
+			return ErrLinkUnusable
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateSession(ctx, store.Session{TokenHash: sessionHash, PersonID: link.PersonID, OrgID: link.OrgID,
+			Created: now, LastSeen: now, Expires: now.Add(a.sessionMax), IP: ip, UserAgent: userAgent}); err != nil {
+			return err
+		}
+		// The link names where the person signs in; that defines their scope.
+		org, err := tx.OrgUnscoped(ctx, link.OrgID)
+		if err != nil {
+			return err
+		}
+		actor := canopy.Actor{Kind: canopy.ActorPerson, PersonID: link.PersonID, IP: ip, UserAgent: userAgent}
+		_, err = tx.RecordChange(ctx, change(actor, org, canopy.ActionSignIn, "person", fmt.Sprint(link.PersonID), "", nil, map[string]string{"method": purpose}, now))
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return sessionToken, nil
+}
+
+// Authenticate returns the viewer of a session token, or ErrUnauthenticated
+// if the session is unknown, idle too long or past its absolute lifetime.
+func (a *App) Authenticate(ctx context.Context, token, ip, userAgent string) (Viewer, error) {
+	if token == "" {
+		return Viewer{}, canopy.ErrUnauthenticated
+	}
+	hash := hashToken(token)
+	sess, err := a.store.SessionByHash(ctx, hash)
+	if errors.Is(err, canopy.ErrNotFound) {
+		return Viewer{}, canopy.ErrUnauthenticated
+	}
+	if err != nil {
+		return Viewer{}, err
+	}
+	now := a.clock.Now()
+	if !now.Before(sess.Expires) || now.Sub(sess.LastSeen) >= a.sessionIdle {
+		if err := a.store.DeleteSession(ctx, hash); err != nil {
+			a.log.Warn("could not delete expired session", "err", err)
+		}
+		return Viewer{}, canopy.ErrUnauthenticated
+	}
+	// The session's organization is where the person signed in; it defines
+	// their scope, so it is read without one.
+	org, err := a.store.OrgUnscoped(ctx, sess.OrgID)
+	if err != nil {
+		return Viewer{}, canopy.ErrUnauthenticated
+	}
+	if now.Sub(sess.LastSeen) >= touchEvery {
+		if err := a.store.TouchSession(ctx, hash, now); err != nil {
+			a.log.Warn("could not touch session", "err", err)
+		}
+	}
+	return Viewer{
+		PersonID: sess.PersonID, Name: sess.PersonName, Email: sess.PersonEmail, Org: org,
+		Actor: canopy.Actor{Kind: canopy.ActorPerson, PersonID: sess.PersonID, Name: sess.PersonName, IP: ip, UserAgent: userAgent},
+	}, nil
+}
+
+// SignOut ends the session of token.
+func (a *App) SignOut(ctx context.Context, token string) error {
+	return a.store.DeleteSession(ctx, hashToken(token))
+}

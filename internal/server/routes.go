@@ -1,0 +1,38 @@
+package server
+
+import "net/http"
+
+// routes lists every route Canopy serves: web pages, static files,
+// operations endpoints (and, as they arrive, /api/v1, /scim/v2 and the
+// end-user portal).
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	w := s.Web
+	signedIn := func(h http.Handler) http.Handler { return w.RequireSession(h) }
+
+	// Operations.
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metricsHandler())
+
+	// Static files under content-hashed names.
+	mux.HandleFunc("GET /static/", w.Static)
+
+	// Sign-in.
+	mux.Handle("GET /signin", w.Handle(w.SignIn))
+	mux.Handle("GET /signin/link/{token}", w.Handle(w.LinkPage))
+	mux.Handle("POST /signin/link", w.Handle(w.RedeemLink))
+	mux.Handle("POST /signout", w.Handle(w.SignOut))
+
+	// Portal pages.
+	mux.Handle("GET /{$}", signedIn(w.Handle(w.Home)))
+	mux.Handle("GET /tenants", signedIn(w.Handle(w.Tree)))
+	mux.Handle("GET /tenants/{tenant}", signedIn(w.Handle(w.Org)))
+	for _, key := range []string{"customers", "users", "prospects", "risk-report-signup", "invoices", "settings"} {
+		mux.Handle("GET /"+key, signedIn(w.Handle(w.Soon(key))))
+	}
+
+	mux.Handle("/", http.HandlerFunc(w.NotFound))
+
+	return s.middleware(mux)
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/canopy"
+)
+
+// Person is a row of people.
+type Person struct {
+	ID    canopy.PersonID
+	Email string
+	Name  string
+	Phone string
+}
+
+// CreatePerson adds a person; the email is stored lower-cased and must be new.
+func (tx *Tx) CreatePerson(ctx context.Context, p Person, now time.Time) (Person, error) {
+	p.Email = strings.ToLower(strings.TrimSpace(p.Email))
+	err := tx.tx.QueryRowContext(ctx, `INSERT INTO people (email, name, phone, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $4) RETURNING id`, p.Email, p.Name, p.Phone, now.UnixMilli()).Scan(&p.ID)
+	if isUniqueViolation(err) {
+		return Person{}, fmt.Errorf("create person %s: %w", p.Email, canopy.ErrConflict)
+	}
+	if err != nil {
+		return Person{}, fmt.Errorf("create person: %w", err)
+	}
+	return p, nil
+}
+
+// AddMembership gives person roles at org (comma-separated role names).
+func (tx *Tx) AddMembership(ctx context.Context, person canopy.PersonID, org canopy.OrgID, roles []string, now time.Time) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO memberships (person_id, org_id, roles, status, created_at)
+		VALUES ($1, $2, $3, 'active', $4)`, person, org, strings.Join(roles, ","), now.UnixMilli())
+	if isUniqueViolation(err) {
+		return fmt.Errorf("add membership: %w", canopy.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("add membership: %w", err)
+	}
+	return nil
+}
+
+// Membership is a person's roles at one organization.
+type Membership struct {
+	PersonID canopy.PersonID
+	Org      canopy.Org
+	Roles    []string
+	Status   string
+}
+
+// MembershipsOf lists a person's memberships. A person's own memberships
+// define the scopes they may act in, so this is not scoped itself.
+func (s *Store) MembershipsOf(ctx context.Context, person canopy.PersonID) ([]Membership, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT m.roles, m.status, `+orgColumns+`
+		FROM memberships m JOIN orgs o ON o.id = m.org_id LEFT JOIN customers c ON c.org_id = o.id
+		WHERE m.person_id = $1 ORDER BY o.depth, o.name`, person)
+	if err != nil {
+		return nil, fmt.Errorf("memberships: %w", err)
+	}
+	defer rows.Close()
+	var out []Membership
+	for rows.Next() {
+		var m Membership
+		var roles string
+		var o canopy.Org
+		var created int64
+		var trialEnds sql.NullInt64
+		var status string
+		if err := rows.Scan(&roles, &m.Status, &o.ID, &o.TenantID, &o.Kind, &o.Name, &o.ParentID, &o.Path, &o.Depth, &created,
+			&o.Domain, &status, &trialEnds, &o.ActiveUsers); err != nil {
+			return nil, fmt.Errorf("memberships: %w", err)
+		}
+		o.Created, o.Status, o.TrialEndsAt = time.UnixMilli(created).UTC(), canopy.CustomerStatus(status), fromMillis(trialEnds)
+		m.PersonID, m.Org = person, o
+		if roles != "" {
+			m.Roles = strings.Split(roles, ",")
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// PersonByEmail finds a person by email (case-insensitive).
+func (s *Store) PersonByEmail(ctx context.Context, email string) (Person, error) {
+	var p Person
+	err := s.read.QueryRowContext(ctx, `SELECT id, email, name, phone FROM people WHERE email = $1`,
+		strings.ToLower(strings.TrimSpace(email))).Scan(&p.ID, &p.Email, &p.Name, &p.Phone)
+	if err != nil {
+		return Person{}, notFound("person", err)
+	}
+	return p, nil
+}
+
+// CreateEndUser adds an end user to a customer and, when active, counts them
+// in the customer's maintained Active Users figure.
+func (tx *Tx) CreateEndUser(ctx context.Context, customer canopy.OrgID, email, first, last string, active bool, now time.Time) (int64, error) {
+	status := "active"
+	if !active {
+		status = "deactivated"
+	}
+	var id int64
+	err := tx.tx.QueryRowContext(ctx, `INSERT INTO end_users (customer_id, email, first_name, last_name, status, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
+		customer, strings.ToLower(email), first, last, status, now.UnixMilli()).Scan(&id)
+	if isUniqueViolation(err) {
+		return 0, fmt.Errorf("create end user %s: %w", email, canopy.ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("create end user: %w", err)
+	}
+	if active {
+		if _, err := tx.tx.ExecContext(ctx, `UPDATE customers SET active_users = active_users + 1 WHERE org_id = $1`, customer); err != nil {
+			return 0, fmt.Errorf("count active user: %w", err)
+		}
+	}
+	return id, nil
+}

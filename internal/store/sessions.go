@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/canopy"
+)
+
+// Session is a signed-in person acting in one organization.
+type Session struct {
+	TokenHash string
+	PersonID  canopy.PersonID
+	OrgID     canopy.OrgID
+	Created   time.Time
+	LastSeen  time.Time
+	Expires   time.Time
+	IP        string
+	UserAgent string
+	// Filled from people on lookup.
+	PersonName  string
+	PersonEmail string
+}
+
+// CreateSession stores a session under the hash of its token.
+func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, person_id, org_id, created_at, last_seen_at, expires_at, ip, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.TokenHash, s.PersonID, s.OrgID,
+		s.Created.UnixMilli(), s.LastSeen.UnixMilli(), s.Expires.UnixMilli(), s.IP, s.UserAgent)
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// SessionByHash returns the session with the token hash, with its person.
+func (s *Store) SessionByHash(ctx context.Context, hash string) (Session, error) {
+	var out Session
+	var created, seen, expires int64
+	err := s.read.QueryRowContext(ctx, `SELECT s.token_hash, s.person_id, s.org_id, s.created_at, s.last_seen_at, s.expires_at,
+		s.ip, s.user_agent, p.name, p.email
+		FROM sessions s JOIN people p ON p.id = s.person_id WHERE s.token_hash = $1`, hash).Scan(
+		&out.TokenHash, &out.PersonID, &out.OrgID, &created, &seen, &expires, &out.IP, &out.UserAgent, &out.PersonName, &out.PersonEmail)
+	if err != nil {
+		return Session{}, notFound("session", err)
+	}
+	out.Created, out.LastSeen, out.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(seen).UTC(), time.UnixMilli(expires).UTC()
+	return out, nil
+}
+
+// TouchSession records activity on a session.
+func (s *Store) TouchSession(ctx context.Context, hash string, now time.Time) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, hash, now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	return nil
+}
+
+// DeleteSession ends one session.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
+	if err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpiredSessions removes sessions past their absolute expiry or idle
+// since before idleBefore.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, now.UnixMilli(), idleBefore.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// SigninLink is a single-use link that signs a person in.
+type SigninLink struct {
+	TokenHash string
+	PersonID  canopy.PersonID
+	OrgID     canopy.OrgID
+	Purpose   string
+	Created   time.Time
+	Expires   time.Time
+}
+
+// CreateSigninLink stores a link under the hash of its token.
+func (tx *Tx) CreateSigninLink(ctx context.Context, l SigninLink) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO signin_links (token_hash, person_id, org_id, purpose, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, l.TokenHash, l.PersonID, l.OrgID, l.Purpose, l.Created.UnixMilli(), l.Expires.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("create sign-in link: %w", err)
+	}
+	return nil
+}
+
+// PeekSigninLink reports whether a link is still usable, without spending it.
+func (s *Store) PeekSigninLink(ctx context.Context, hash, purpose string, now time.Time) (SigninLink, error) {
+	var l SigninLink
+	var created, expires int64
+	err := s.read.QueryRowContext(ctx, `SELECT token_hash, person_id, org_id, purpose, created_at, expires_at FROM signin_links
+		WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`, hash, purpose, now.UnixMilli()).Scan(
+		&l.TokenHash, &l.PersonID, &l.OrgID, &l.Purpose, &created, &expires)
+	if err != nil {
+		return SigninLink{}, notFound("sign-in link", err)
+	}
+	l.Created, l.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
+	return l, nil
+}
+
+// SpendSigninLink marks a usable link used and returns it. Of two requests
+// racing with the same link, exactly one gets it.
+func (tx *Tx) SpendSigninLink(ctx context.Context, hash, purpose string, now time.Time) (SigninLink, error) {
+	var l SigninLink
+	var created, expires int64
+	err := tx.tx.QueryRowContext(ctx, `UPDATE signin_links SET used_at = $3
+		WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+		RETURNING token_hash, person_id, org_id, purpose, created_at, expires_at`, hash, purpose, now.UnixMilli()).Scan(
+		&l.TokenHash, &l.PersonID, &l.OrgID, &l.Purpose, &created, &expires)
+	if err != nil {
+		return SigninLink{}, notFound("sign-in link", err)
+	}
+	l.Created, l.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
+	return l, nil
+}
