@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -148,15 +149,26 @@ func (a *App) TenantTree(ctx context.Context, v Viewer) (Tree, error) {
 	if err != nil {
 		return Tree{}, err
 	}
-	counts := map[canopy.OrgID]int{}
+	// Customers are not loaded here, so MSPs' counts come from the database;
+	// the other levels are counted from the nodes themselves.
+	customerCounts := map[canopy.OrgID]int{}
+	children := map[canopy.OrgID][]canopy.Org{}
 	for _, n := range nodes {
-		if n.Kind == canopy.KindDistributor || (n.Kind == canopy.KindPlatform && n.ID == v.Org.ID) {
-			c, err := a.store.ChildCounts(ctx, scope, n.ID)
+		children[n.ParentID] = append(children[n.ParentID], n)
+		// ChildCounts(x) counts the children of x's children; for a viewer
+		// rooted at an MSP, asking its parent returns just that MSP (the
+		// scope bounds the rest out).
+		if n.Kind == canopy.KindDistributor || (n.Kind == canopy.KindMSP && n.ID == v.Org.ID) {
+			parent := n.ID
+			if n.Kind == canopy.KindMSP {
+				parent = n.ParentID
+			}
+			c, err := a.store.ChildCounts(ctx, scope, parent)
 			if err != nil {
 				return Tree{}, err
 			}
 			for id, k := range c {
-				counts[id] = k
+				customerCounts[id] = k
 			}
 		}
 	}
@@ -164,8 +176,29 @@ func (a *App) TenantTree(ctx context.Context, v Viewer) (Tree, error) {
 		Distributors: totals[canopy.KindDistributor], MSPs: totals[canopy.KindMSP],
 		Customers: totals[canopy.KindCustomer], SubAccounts: totals[canopy.KindSubAccount],
 	}}
+	// Depth-first from the viewer's root, siblings by name.
+	var walk func(o canopy.Org)
+	walk = func(o canopy.Org) {
+		kids := children[o.ID]
+		sort.Slice(kids, func(i, j int) bool {
+			if kids[i].Name != kids[j].Name {
+				return kids[i].Name < kids[j].Name
+			}
+			return kids[i].ID < kids[j].ID
+		})
+		count := len(kids)
+		if o.Kind == canopy.KindMSP {
+			count = customerCounts[o.ID]
+		}
+		t.Nodes = append(t.Nodes, TreeNode{Org: o, Children: count})
+		for _, k := range kids {
+			walk(k)
+		}
+	}
 	for _, n := range nodes {
-		t.Nodes = append(t.Nodes, TreeNode{Org: n, Children: counts[n.ID]})
+		if n.ID == v.Org.ID {
+			walk(n)
+		}
 	}
 	return t, nil
 }

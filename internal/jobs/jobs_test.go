@@ -155,7 +155,10 @@ func TestRetriesWithBackoffThenFails(t *testing.T) {
 		}
 		attempts := 0
 		r := jobs.New(s, clock, quiet, jobs.Options{BackoffBase: 10 * time.Second, BackoffMax: time.Minute})
-		r.Handle("flaky", func(ctx context.Context, j store.Job) error { attempts++; return fmt.Errorf("relay said no (%d)", attempts) })
+		r.Handle("flaky", func(ctx context.Context, j store.Job) error {
+			attempts++
+			return fmt.Errorf("relay said no (%d)", attempts)
+		})
 
 		r.RunDue(ctx)
 		if attempts != 1 {
