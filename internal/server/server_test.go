@@ -1,0 +1,202 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/server"
+	"github.com/canopy-channel/canopy/internal/store"
+	"github.com/canopy-channel/canopy/internal/store/storetest"
+	"github.com/canopy-channel/canopy/internal/web"
+)
+
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+
+type world struct {
+	srv              *httptest.Server
+	app              *app.App
+	mspA, mspB       canopy.Org
+	custA, custB     canopy.Org
+	staffA, staffCus store.Person
+}
+
+func newWorld(t *testing.T, s *store.Store) world {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := app.New(app.Deps{Store: s, Log: log})
+	pages, err := web.New(a, log, web.Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := world{app: a}
+	w.srv = httptest.NewServer(server.NewServer(server.Deps{Store: s, Web: pages, Log: log}))
+	t.Cleanup(w.srv.Close)
+	root, err := a.CreatePlatform(ctx, "Canopy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, sys := canopy.ScopeOf(root), canopy.System("test")
+	mk := func(parent canopy.Org, kind canopy.OrgKind, name, domain string) canopy.Org {
+		o, err := a.CreateOrg(ctx, sys, all, app.NewOrg{ParentID: parent.ID, Kind: kind, Name: name, Domain: domain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	dist := mk(root, canopy.KindDistributor, "Dist", "")
+	w.mspA, w.mspB = mk(dist, canopy.KindMSP, "MSP A", ""), mk(dist, canopy.KindMSP, "MSP B", "")
+	w.custA, w.custB = mk(w.mspA, canopy.KindCustomer, "Alpha", "alpha.example"), mk(w.mspB, canopy.KindCustomer, "Beta", "beta.example")
+	w.staffA, err = a.AddStaff(ctx, sys, all, app.NewStaff{OrgID: w.mspA.ID, Name: "Maya", Email: "maya@a.example", Roles: []string{"msp_admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.staffCus, err = a.AddStaff(ctx, sys, all, app.NewStaff{OrgID: w.custA.ID, Name: "Cora", Email: "cora@alpha.example", Roles: []string{"customer_admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// client signs person in at org through a one-time link and returns a
+// client carrying the session cookie.
+func (w world) client(t *testing.T, person canopy.PersonID, org canopy.OrgID) *http.Client {
+	t.Helper()
+	token, err := w.app.IssueSigninLink(context.Background(), person, org, app.PurposeFirstSignIn, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(w.srv.URL+"/signin/link", url.Values{"token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/" {
+		t.Fatalf("sign-in landed on %s", resp.Request.URL.Path)
+	}
+	return c
+}
+
+func fetch(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Every tenant route asked about a neighbour's organization answers 404,
+// exactly as for an organization that does not exist.
+func TestCrossTenantRoutesAre404(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := newWorld(t, s)
+		maya := w.client(t, w.staffA.ID, w.mspA.ID)
+		cora := w.client(t, w.staffCus.ID, w.custA.ID)
+		cases := []struct {
+			name   string
+			client *http.Client
+			path   string
+			want   int
+		}{
+			{"MSP A opens its customer", maya, "/tenants/" + w.custA.TenantID, 200},
+			{"MSP A opens MSP B", maya, "/tenants/" + w.mspB.TenantID, 404},
+			{"MSP A opens MSP B's customer", maya, "/tenants/" + w.custB.TenantID, 404},
+			{"customer A opens itself", cora, "/tenants/" + w.custA.TenantID, 200},
+			{"customer A opens its MSP", cora, "/tenants/" + w.mspA.TenantID, 404},
+			{"customer A opens customer B", cora, "/tenants/" + w.custB.TenantID, 404},
+		}
+		for _, c := range cases {
+			code, body := fetch(t, c.client, w.srv.URL+c.path)
+			if code != c.want {
+				t.Errorf("%s: %d; want %d", c.name, code, c.want)
+			}
+			if c.want == 404 && (strings.Contains(body, "Beta") || strings.Contains(body, "MSP B")) {
+				t.Errorf("%s: the 404 page leaks the neighbour's name", c.name)
+			}
+		}
+		// Lists show only the caller's subtree.
+		_, body := fetch(t, maya, w.srv.URL+"/tenants")
+		if !strings.Contains(body, "MSP A") || strings.Contains(body, "MSP B") || strings.Contains(body, ">Dist<") {
+			t.Errorf("MSP A's tree shows more than its subtree")
+		}
+		_, body = fetch(t, cora, w.srv.URL+"/")
+		if strings.Contains(body, "MSP A") {
+			t.Errorf("customer's dashboard names its MSP")
+		}
+	})
+}
+
+func TestSignedOutRequestsGoToSignIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := newWorld(t, s)
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		for _, p := range []string{"/", "/tenants", "/tenants/" + w.custA.TenantID, "/customers"} {
+			resp, err := noRedirect.Get(w.srv.URL + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/signin" {
+				t.Errorf("GET %s signed out = %d → %s; want 303 → /signin", p, resp.StatusCode, resp.Header.Get("Location"))
+			}
+		}
+		// A forged session cookie is no session.
+		req, _ := http.NewRequest("GET", w.srv.URL+"/tenants", nil)
+		req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: "forged"})
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("forged cookie = %d; want 303", resp.StatusCode)
+		}
+	})
+}
+
+func TestReadyzMetricsAndStaticAssets(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	w := newWorld(t, s)
+	c := w.srv.Client()
+	if code, body := fetch(t, c, w.srv.URL+"/readyz"); code != 200 || body != "ready\n" {
+		t.Errorf("/readyz = %d %q", code, body)
+	}
+	maya := w.client(t, w.staffA.ID, w.mspA.ID)
+	_, page := fetch(t, maya, w.srv.URL+"/tenants")
+	i := strings.Index(page, `/static/app.`)
+	if i < 0 {
+		t.Fatal("no fingerprinted stylesheet link")
+	}
+	cssURL := page[i : i+strings.Index(page[i:], `"`)]
+	resp, err := c.Get(w.srv.URL + cssURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("stylesheet %s = %d %q %q", cssURL, resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"))
+	}
+	if code, _ := fetch(t, c, w.srv.URL+"/static/app.css"); code != 404 {
+		t.Errorf("unfingerprinted static path = %d; want 404", code)
+	}
+	_, metrics := fetch(t, c, w.srv.URL+"/metrics")
+	if !strings.Contains(metrics, `canopy_http_requests_total{code="200",route="GET /tenants"}`) {
+		t.Errorf("metrics lack the /tenants route counter")
+	}
+}
