@@ -351,6 +351,9 @@ func TestBadInputGivesOneClearLine(t *testing.T) {
 	os.Chmod(readOnly, 0o500)
 	t.Cleanup(func() { os.Chmod(readOnly, 0o700) })
 
+	notADir := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(notADir, nil, 0o600)
+
 	newer := filepath.Join(t.TempDir(), "newer.db")
 	st, err := store.Open(context.Background(), newer, store.Options{})
 	if err != nil {
@@ -374,6 +377,7 @@ func TestBadInputGivesOneClearLine(t *testing.T) {
 		{"unknown scheme", []string{"migrate", "--database-url", "mysql://x"}, nil, `unsupported database URL scheme "mysql"`},
 		{"newer schema", []string{"migrate", "--database-url", newer}, nil, "newer than this Canopy"},
 		{"bad size", []string{"demo", "--size", "XXL"}, nil, "--size"},
+		{"data dir under a file", []string{"migrate"}, map[string]string{"CANOPY_DATA_DIR": filepath.Join(notADir, "data")}, "cannot create data directory"},
 	}
 	if os.Geteuid() != 0 { // root writes anywhere
 		cases = append(cases, struct {

@@ -200,3 +200,51 @@ func TestReadyzMetricsAndStaticAssets(t *testing.T) {
 		t.Errorf("metrics lack the /tenants route counter")
 	}
 }
+
+func TestSecurityHeadersAndHSTSUnderTLS(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := app.New(app.Deps{Store: s, Log: log})
+	pages, err := web.New(a, log, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tls := range []bool{false, true} {
+		h := server.NewServer(server.Deps{Store: s, Web: pages, Log: log, TLS: tls})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/signin", nil))
+		hdr := rec.Header()
+		if got := hdr.Get("Strict-Transport-Security") != ""; got != tls {
+			t.Errorf("TLS=%v: HSTS present = %v", tls, got)
+		}
+		for _, name := range []string{"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "X-Request-Id"} {
+			if hdr.Get(name) == "" {
+				t.Errorf("TLS=%v: no %s", tls, name)
+			}
+		}
+	}
+}
+
+func TestMalformedFormAndClosedDatabase(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := app.New(app.Deps{Store: s, Log: log})
+	pages, err := web.New(a, log, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := server.NewServer(server.Deps{Store: s, Web: pages, Log: log})
+	// A malformed form gets a page, not a 500; a closed database turns the
+	// readiness probe to 503 so a load balancer stops sending traffic.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/signin/link", strings.NewReader("token=%zz")))
+	if rec.Code >= 500 {
+		t.Errorf("malformed form = %d; want a 4xx page", rec.Code)
+	}
+	s.Close()
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with the database closed = %d; want 503", rec.Code)
+	}
+}
