@@ -14,7 +14,7 @@ import (
 // RecordChange writes one change-log entry in the transaction of the change.
 func (tx *Tx) RecordChange(ctx context.Context, c canopy.Change) (canopy.ChangeID, error) {
 	var id canopy.ChangeID
-	err := tx.tx.QueryRowContext(ctx, `INSERT INTO change_log
+	err := tx.QueryRowContext(ctx, `INSERT INTO change_log
 		(org_id, org_path, actor_kind, actor_id, actor_name, on_behalf_of_id, on_behalf_of_name,
 		 action, target_type, target_id, target_name, before_json, after_json, ip, user_agent, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
@@ -75,7 +75,7 @@ func (s *Store) Changes(ctx context.Context, scope canopy.Scope, orgID canopy.Or
 		COALESCE(on_behalf_of_id, 0), on_behalf_of_name, action, target_type, target_id, target_name,
 		before_json, after_json, ip, user_agent, created_at
 		FROM change_log WHERE ` + where.String() + ` ORDER BY created_at DESC, id DESC LIMIT ` + arg(limit)
-	rows, err := s.read.QueryContext(ctx, query, args...)
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list changes: %w", err)
 	}

@@ -55,7 +55,7 @@ func (tx *Tx) EnqueueJob(ctx context.Context, j NewJob, now time.Time) (id int64
 	if j.RunAt.IsZero() {
 		j.RunAt = now
 	}
-	err = tx.tx.QueryRowContext(ctx, `INSERT INTO jobs (kind, payload, unique_key, state, max_attempts, run_at, created_at)
+	err = tx.QueryRowContext(ctx, `INSERT INTO jobs (kind, payload, unique_key, state, max_attempts, run_at, created_at)
 		VALUES ($1, $2, $3, 'queued', $4, $5, $6)
 		ON CONFLICT (unique_key) DO NOTHING RETURNING id`,
 		j.Kind, j.Payload, nullString(j.UniqueKey), j.MaxAttempts, j.RunAt.UnixMilli(), now.UnixMilli()).Scan(&id)
@@ -86,7 +86,7 @@ func (s *Store) ClaimJobs(ctx context.Context, owner string, kinds []string, now
 		args = append(args, k)
 		ph[i] = fmt.Sprintf("$%d", len(args))
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT id FROM jobs
+	rows, err := s.r.QueryContext(ctx, `SELECT id FROM jobs
 		WHERE ((state = 'queued' AND run_at <= $1) OR (state = 'running' AND lease_until < $1))
 		  AND kind IN (`+strings.Join(ph, ", ")+`)
 		ORDER BY run_at, id LIMIT $2`, args...)
@@ -112,7 +112,7 @@ func (s *Store) ClaimJobs(ctx context.Context, owner string, kinds []string, now
 		var uniqueKey, leaseOwner sql.NullString
 		var runAt, created int64
 		var leaseUntil, finished sql.NullInt64
-		err := s.write.QueryRowContext(ctx, `UPDATE jobs
+		err := s.w.QueryRowContext(ctx, `UPDATE jobs
 			SET state = 'running', lease_owner = $2, lease_until = $3, attempts = attempts + 1
 			WHERE id = $1 AND ((state = 'queued' AND run_at <= $4) OR (state = 'running' AND lease_until < $4))
 			RETURNING id, kind, payload, unique_key, state, attempts, max_attempts, run_at, lease_owner, lease_until, last_error, created_at, finished_at`,
@@ -161,7 +161,7 @@ func (s *Store) ExtendLease(ctx context.Context, id int64, owner string, until t
 }
 
 func (s *Store) finishJob(ctx context.Context, query string, args ...any) error {
-	res, err := s.write.ExecContext(ctx, query, args...)
+	res, err := s.w.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("update job: %w", err)
 	}
@@ -177,7 +177,7 @@ func (s *Store) Job(ctx context.Context, id int64) (Job, error) {
 	var uniqueKey, leaseOwner sql.NullString
 	var runAt, created int64
 	var leaseUntil, finished sql.NullInt64
-	err := s.read.QueryRowContext(ctx, `SELECT id, kind, payload, unique_key, state, attempts, max_attempts, run_at,
+	err := s.r.QueryRowContext(ctx, `SELECT id, kind, payload, unique_key, state, attempts, max_attempts, run_at,
 		lease_owner, lease_until, last_error, created_at, finished_at FROM jobs WHERE id = $1`, id).Scan(
 		&j.ID, &j.Kind, &j.Payload, &uniqueKey, &j.State, &j.Attempts, &j.MaxAttempts, &runAt,
 		&leaseOwner, &leaseUntil, &j.LastError, &created, &finished)
@@ -192,7 +192,7 @@ func (s *Store) Job(ctx context.Context, id int64) (Job, error) {
 
 // JobCounts counts jobs by state, for metrics and tests.
 func (s *Store) JobCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM jobs GROUP BY state`)
+	rows, err := s.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM jobs GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("job counts: %w", err)
 	}
@@ -212,7 +212,7 @@ func (s *Store) JobCounts(ctx context.Context) (map[string]int, error) {
 // PruneJobs deletes finished jobs older than before. Unique keys of pruned
 // scheduled ticks are long past their period, so nothing runs again.
 func (s *Store) PruneJobs(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1`, before.UnixMilli())
+	res, err := s.w.ExecContext(ctx, `DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1`, before.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("prune jobs: %w", err)
 	}

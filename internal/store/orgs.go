@@ -33,7 +33,7 @@ func scanOrg(row interface{ Scan(...any) error }) (canopy.Org, error) {
 // ErrConflict if a root exists.
 func (tx *Tx) CreatePlatform(ctx context.Context, tenantID, name string, now time.Time) (canopy.Org, error) {
 	var exists int
-	err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM orgs WHERE parent_id IS NULL`).Scan(&exists)
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM orgs WHERE parent_id IS NULL`).Scan(&exists)
 	if err != nil {
 		return canopy.Org{}, fmt.Errorf("create platform: %w", err)
 	}
@@ -50,7 +50,7 @@ func (tx *Tx) CreateOrg(ctx context.Context, scope canopy.Scope, o canopy.Org, n
 	var parentKind canopy.OrgKind
 	var parentPath string
 	var parentDepth int
-	err := tx.tx.QueryRowContext(ctx,
+	err := tx.QueryRowContext(ctx,
 		`SELECT kind, path, depth FROM orgs WHERE id = $1 AND path >= $2 AND path < $3`,
 		o.ParentID, lo, hi).Scan(&parentKind, &parentPath, &parentDepth)
 	if err != nil {
@@ -65,7 +65,7 @@ func (tx *Tx) CreateOrg(ctx context.Context, scope canopy.Scope, o canopy.Org, n
 		return canopy.Org{}, err
 	}
 	if o.Kind == canopy.KindCustomer {
-		_, err = tx.tx.ExecContext(ctx,
+		_, err = tx.ExecContext(ctx,
 			`INSERT INTO customers (org_id, msp_id, domain, status, trial_ends_at, active_users) VALUES ($1, $2, $3, $4, $5, $6)`,
 			created.ID, o.ParentID, strings.ToLower(o.Domain), string(o.Status), millis(o.TrialEndsAt), o.ActiveUsers)
 		if err != nil {
@@ -79,7 +79,7 @@ func (tx *Tx) CreateOrg(ctx context.Context, scope canopy.Scope, o canopy.Org, n
 
 func (tx *Tx) insertOrg(ctx context.Context, o canopy.Org, parentPath string, depth int, now time.Time) (canopy.Org, error) {
 	var id canopy.OrgID
-	err := tx.tx.QueryRowContext(ctx,
+	err := tx.QueryRowContext(ctx,
 		`INSERT INTO orgs (tenant_id, kind, name, parent_id, depth, created_at, updated_at)
 		 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
 		o.TenantID, string(o.Kind), o.Name, nullInt(int64(o.ParentID)), depth, now.UnixMilli()).Scan(&id)
@@ -90,7 +90,7 @@ func (tx *Tx) insertOrg(ctx context.Context, o canopy.Org, parentPath string, de
 		return canopy.Org{}, fmt.Errorf("create org: %w", err)
 	}
 	path := canopy.OrgPath(parentPath, id)
-	if _, err := tx.tx.ExecContext(ctx, `UPDATE orgs SET path = $1 WHERE id = $2`, path, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE orgs SET path = $1 WHERE id = $2`, path, id); err != nil {
 		return canopy.Org{}, fmt.Errorf("create org: set path: %w", err)
 	}
 	o.ID, o.Path, o.Depth, o.Created = id, path, depth, now.UTC().Truncate(time.Millisecond)
@@ -99,7 +99,7 @@ func (tx *Tx) insertOrg(ctx context.Context, o canopy.Org, parentPath string, de
 
 // Platform returns the root of the tenant tree.
 func (s *Store) Platform(ctx context.Context) (canopy.Org, error) {
-	o, err := scanOrg(s.read.QueryRowContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.parent_id IS NULL`))
+	o, err := scanOrg(s.r.QueryRowContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.parent_id IS NULL`))
 	if err != nil {
 		return canopy.Org{}, notFound("platform", err)
 	}
@@ -109,17 +109,17 @@ func (s *Store) Platform(ctx context.Context) (canopy.Org, error) {
 // Org returns the organization id if it lies in scope; ErrNotFound otherwise,
 // whether it does not exist or belongs to another subtree.
 func (s *Store) Org(ctx context.Context, scope canopy.Scope, id canopy.OrgID) (canopy.Org, error) {
-	return orgWhere(ctx, s.read, scope, `o.id = $3`, id)
+	return orgWhere(ctx, s.r, scope, `o.id = $3`, id)
 }
 
 // Org is Store.Org inside a write transaction.
 func (tx *Tx) Org(ctx context.Context, scope canopy.Scope, id canopy.OrgID) (canopy.Org, error) {
-	return orgWhere(ctx, tx.tx, scope, `o.id = $3`, id)
+	return orgWhere(ctx, tx, scope, `o.id = $3`, id)
 }
 
 // OrgByTenantID returns the organization with the public tenant ID if it lies in scope.
 func (s *Store) OrgByTenantID(ctx context.Context, scope canopy.Scope, tenantID string) (canopy.Org, error) {
-	return orgWhere(ctx, s.read, scope, `o.tenant_id = $3`, tenantID)
+	return orgWhere(ctx, s.r, scope, `o.tenant_id = $3`, tenantID)
 }
 
 func orgWhere(ctx context.Context, q querier, scope canopy.Scope, cond string, arg any) (canopy.Org, error) {
@@ -136,7 +136,7 @@ func orgWhere(ctx context.Context, q querier, scope canopy.Scope, cond string, a
 // builds a scope in the first place (a session's membership); nothing that
 // answers a request about tenant data may use it.
 func (s *Store) OrgUnscoped(ctx context.Context, id canopy.OrgID) (canopy.Org, error) {
-	o, err := scanOrg(s.read.QueryRowContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.id = $1`, id))
+	o, err := scanOrg(s.r.QueryRowContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.id = $1`, id))
 	if err != nil {
 		return canopy.Org{}, notFound("org", err)
 	}
@@ -145,7 +145,7 @@ func (s *Store) OrgUnscoped(ctx context.Context, id canopy.OrgID) (canopy.Org, e
 
 // OrgUnscoped is Store.OrgUnscoped inside a write transaction.
 func (tx *Tx) OrgUnscoped(ctx context.Context, id canopy.OrgID) (canopy.Org, error) {
-	o, err := scanOrg(tx.tx.QueryRowContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.id = $1`, id))
+	o, err := scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.id = $1`, id))
 	if err != nil {
 		return canopy.Org{}, notFound("org", err)
 	}
@@ -156,7 +156,7 @@ func (tx *Tx) OrgUnscoped(ctx context.Context, id canopy.OrgID) (canopy.Org, err
 // lookup, independent of how many organizations the subtree holds.
 func (s *Store) InScope(ctx context.Context, scope canopy.Scope, id canopy.OrgID) (bool, error) {
 	var path string
-	err := s.read.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = $1`, id).Scan(&path)
+	err := s.r.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = $1`, id).Scan(&path)
 	if err == sql.ErrNoRows {
 		return false, nil
 	}
@@ -181,7 +181,7 @@ func (s *Store) Orgs(ctx context.Context, scope canopy.Scope, kinds []canopy.Org
 		query += ` AND o.kind IN (` + strings.Join(ph, ", ") + `)`
 	}
 	query += ` ORDER BY o.path LIMIT $3`
-	rows, err := s.read.QueryContext(ctx, query, args...)
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list orgs: %w", err)
 	}
@@ -201,7 +201,7 @@ func (s *Store) Orgs(ctx context.Context, scope canopy.Scope, kinds []canopy.Org
 // name, after the keyset cursor (name, id) when given, at most limit.
 func (s *Store) Children(ctx context.Context, scope canopy.Scope, parent canopy.OrgID, afterName string, afterID canopy.OrgID, limit int) ([]canopy.Org, error) {
 	lo, hi := scope.Bounds()
-	rows, err := s.read.QueryContext(ctx, `SELECT `+orgColumns+orgFrom+`
+	rows, err := s.r.QueryContext(ctx, `SELECT `+orgColumns+orgFrom+`
 		WHERE o.parent_id = $1 AND o.path >= $2 AND o.path < $3
 		  AND (o.name > $4 OR (o.name = $4 AND o.id > $5))
 		ORDER BY o.name, o.id LIMIT $6`, parent, lo, hi, afterName, afterID, limit)
@@ -229,7 +229,7 @@ type KindCount struct {
 // CountByKind counts the organizations in scope by kind.
 func (s *Store) CountByKind(ctx context.Context, scope canopy.Scope) (map[canopy.OrgKind]int, error) {
 	lo, hi := scope.Bounds()
-	rows, err := s.read.QueryContext(ctx,
+	rows, err := s.r.QueryContext(ctx,
 		`SELECT kind, COUNT(*) FROM orgs WHERE path >= $1 AND path < $2 GROUP BY kind`, lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("count orgs: %w", err)
@@ -251,7 +251,7 @@ func (s *Store) CountByKind(ctx context.Context, scope canopy.Scope) (map[canopy
 // children it has in turn (e.g. customers per MSP).
 func (s *Store) ChildCounts(ctx context.Context, scope canopy.Scope, parent canopy.OrgID) (map[canopy.OrgID]int, error) {
 	lo, hi := scope.Bounds()
-	rows, err := s.read.QueryContext(ctx, `SELECT g.parent_id, COUNT(*) FROM orgs g
+	rows, err := s.r.QueryContext(ctx, `SELECT g.parent_id, COUNT(*) FROM orgs g
 		JOIN orgs p ON p.id = g.parent_id
 		WHERE p.parent_id = $1 AND p.path >= $2 AND p.path < $3
 		GROUP BY g.parent_id`, parent, lo, hi)
@@ -292,7 +292,7 @@ func (s *Store) Ancestors(ctx context.Context, scope canopy.Scope, o canopy.Org)
 		args = append(args, id)
 		ph = append(ph, fmt.Sprintf("$%d", len(args)))
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+orgColumns+orgFrom+`
+	rows, err := s.r.QueryContext(ctx, `SELECT `+orgColumns+orgFrom+`
 		WHERE o.path >= $1 AND o.path < $2 AND o.id IN (`+strings.Join(ph, ", ")+`) ORDER BY o.depth`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ancestors: %w", err)

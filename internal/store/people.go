@@ -21,7 +21,7 @@ type Person struct {
 // CreatePerson adds a person; the email is stored lower-cased and must be new.
 func (tx *Tx) CreatePerson(ctx context.Context, p Person, now time.Time) (Person, error) {
 	p.Email = strings.ToLower(strings.TrimSpace(p.Email))
-	err := tx.tx.QueryRowContext(ctx, `INSERT INTO people (email, name, phone, created_at, updated_at)
+	err := tx.QueryRowContext(ctx, `INSERT INTO people (email, name, phone, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $4) RETURNING id`, p.Email, p.Name, p.Phone, now.UnixMilli()).Scan(&p.ID)
 	if isUniqueViolation(err) {
 		return Person{}, fmt.Errorf("create person %s: %w", p.Email, canopy.ErrConflict)
@@ -34,7 +34,7 @@ func (tx *Tx) CreatePerson(ctx context.Context, p Person, now time.Time) (Person
 
 // AddMembership gives person roles at org (comma-separated role names).
 func (tx *Tx) AddMembership(ctx context.Context, person canopy.PersonID, org canopy.OrgID, roles []string, now time.Time) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO memberships (person_id, org_id, roles, status, created_at)
+	_, err := tx.ExecContext(ctx, `INSERT INTO memberships (person_id, org_id, roles, status, created_at)
 		VALUES ($1, $2, $3, 'active', $4)`, person, org, strings.Join(roles, ","), now.UnixMilli())
 	if isUniqueViolation(err) {
 		return fmt.Errorf("add membership: %w", canopy.ErrConflict)
@@ -56,7 +56,7 @@ type Membership struct {
 // MembershipsOf lists a person's memberships. A person's own memberships
 // define the scopes they may act in, so this is not scoped itself.
 func (s *Store) MembershipsOf(ctx context.Context, person canopy.PersonID) ([]Membership, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT m.roles, m.status, `+orgColumns+`
+	rows, err := s.r.QueryContext(ctx, `SELECT m.roles, m.status, `+orgColumns+`
 		FROM memberships m JOIN orgs o ON o.id = m.org_id LEFT JOIN customers c ON c.org_id = o.id
 		WHERE m.person_id = $1 ORDER BY o.depth, o.name`, person)
 	if err != nil {
@@ -88,7 +88,7 @@ func (s *Store) MembershipsOf(ctx context.Context, person canopy.PersonID) ([]Me
 // PersonByEmail finds a person by email (case-insensitive).
 func (s *Store) PersonByEmail(ctx context.Context, email string) (Person, error) {
 	var p Person
-	err := s.read.QueryRowContext(ctx, `SELECT id, email, name, phone FROM people WHERE email = $1`,
+	err := s.r.QueryRowContext(ctx, `SELECT id, email, name, phone FROM people WHERE email = $1`,
 		strings.ToLower(strings.TrimSpace(email))).Scan(&p.ID, &p.Email, &p.Name, &p.Phone)
 	if err != nil {
 		return Person{}, notFound("person", err)
@@ -104,7 +104,7 @@ func (tx *Tx) CreateEndUser(ctx context.Context, customer canopy.OrgID, email, f
 		status = "deactivated"
 	}
 	var id int64
-	err := tx.tx.QueryRowContext(ctx, `INSERT INTO end_users (customer_id, email, first_name, last_name, status, created_at, updated_at)
+	err := tx.QueryRowContext(ctx, `INSERT INTO end_users (customer_id, email, first_name, last_name, status, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
 		customer, strings.ToLower(email), first, last, status, now.UnixMilli()).Scan(&id)
 	if isUniqueViolation(err) {
@@ -114,7 +114,7 @@ func (tx *Tx) CreateEndUser(ctx context.Context, customer canopy.OrgID, email, f
 		return 0, fmt.Errorf("create end user: %w", err)
 	}
 	if active {
-		if _, err := tx.tx.ExecContext(ctx, `UPDATE customers SET active_users = active_users + 1 WHERE org_id = $1`, customer); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE customers SET active_users = active_users + 1 WHERE org_id = $1`, customer); err != nil {
 			return 0, fmt.Errorf("count active user: %w", err)
 		}
 	}

@@ -25,7 +25,7 @@ type Session struct {
 
 // CreateSession stores a session under the hash of its token.
 func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, person_id, org_id, created_at, last_seen_at, expires_at, ip, user_agent)
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, person_id, org_id, created_at, last_seen_at, expires_at, ip, user_agent)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.TokenHash, s.PersonID, s.OrgID,
 		s.Created.UnixMilli(), s.LastSeen.UnixMilli(), s.Expires.UnixMilli(), s.IP, s.UserAgent)
 	if err != nil {
@@ -38,7 +38,7 @@ func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
 func (s *Store) SessionByHash(ctx context.Context, hash string) (Session, error) {
 	var out Session
 	var created, seen, expires int64
-	err := s.read.QueryRowContext(ctx, `SELECT s.token_hash, s.person_id, s.org_id, s.created_at, s.last_seen_at, s.expires_at,
+	err := s.r.QueryRowContext(ctx, `SELECT s.token_hash, s.person_id, s.org_id, s.created_at, s.last_seen_at, s.expires_at,
 		s.ip, s.user_agent, p.name, p.email
 		FROM sessions s JOIN people p ON p.id = s.person_id WHERE s.token_hash = $1`, hash).Scan(
 		&out.TokenHash, &out.PersonID, &out.OrgID, &created, &seen, &expires, &out.IP, &out.UserAgent, &out.PersonName, &out.PersonEmail)
@@ -51,7 +51,7 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (Session, error)
 
 // TouchSession records activity on a session.
 func (s *Store) TouchSession(ctx context.Context, hash string, now time.Time) error {
-	_, err := s.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, hash, now.UnixMilli())
+	_, err := s.w.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, hash, now.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}
@@ -60,7 +60,7 @@ func (s *Store) TouchSession(ctx context.Context, hash string, now time.Time) er
 
 // DeleteSession ends one session.
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
-	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
+	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
 	if err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
@@ -70,7 +70,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 // DeleteExpiredSessions removes sessions past their absolute expiry or idle
 // since before idleBefore.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, now.UnixMilli(), idleBefore.UnixMilli())
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, now.UnixMilli(), idleBefore.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
@@ -89,7 +89,7 @@ type SigninLink struct {
 
 // CreateSigninLink stores a link under the hash of its token.
 func (tx *Tx) CreateSigninLink(ctx context.Context, l SigninLink) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO signin_links (token_hash, person_id, org_id, purpose, created_at, expires_at)
+	_, err := tx.ExecContext(ctx, `INSERT INTO signin_links (token_hash, person_id, org_id, purpose, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, l.TokenHash, l.PersonID, l.OrgID, l.Purpose, l.Created.UnixMilli(), l.Expires.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("create sign-in link: %w", err)
@@ -101,7 +101,7 @@ func (tx *Tx) CreateSigninLink(ctx context.Context, l SigninLink) error {
 func (s *Store) PeekSigninLink(ctx context.Context, hash, purpose string, now time.Time) (SigninLink, error) {
 	var l SigninLink
 	var created, expires int64
-	err := s.read.QueryRowContext(ctx, `SELECT token_hash, person_id, org_id, purpose, created_at, expires_at FROM signin_links
+	err := s.r.QueryRowContext(ctx, `SELECT token_hash, person_id, org_id, purpose, created_at, expires_at FROM signin_links
 		WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`, hash, purpose, now.UnixMilli()).Scan(
 		&l.TokenHash, &l.PersonID, &l.OrgID, &l.Purpose, &created, &expires)
 	if err != nil {
@@ -116,7 +116,7 @@ func (s *Store) PeekSigninLink(ctx context.Context, hash, purpose string, now ti
 func (tx *Tx) SpendSigninLink(ctx context.Context, hash, purpose string, now time.Time) (SigninLink, error) {
 	var l SigninLink
 	var created, expires int64
-	err := tx.tx.QueryRowContext(ctx, `UPDATE signin_links SET used_at = $3
+	err := tx.QueryRowContext(ctx, `UPDATE signin_links SET used_at = $3
 		WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
 		RETURNING token_hash, person_id, org_id, purpose, created_at, expires_at`, hash, purpose, now.UnixMilli()).Scan(
 		&l.TokenHash, &l.PersonID, &l.OrgID, &l.Purpose, &created, &expires)

@@ -24,6 +24,11 @@ type Store struct {
 	dialect Dialect
 	write   *sql.DB
 	read    *sql.DB
+	// r runs reads on the reader pool; on SQLite both pools cache statements.
+	r          querier
+	w          querier // single writes outside a transaction
+	readCache  *stmtCache
+	writeCache *stmtCache
 }
 
 // Options tune Open.
@@ -82,6 +87,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		db.SetConnMaxIdleTime(5 * time.Minute)
 		s.write, s.read = db, db
 	}
+	if t.dialect == SQLite {
+		s.readCache, s.writeCache = newStmtCache(s.read), newStmtCache(s.write)
+	}
+	s.r = reader{db: s.read, cache: s.readCache}
+	s.w = reader{db: s.write, cache: s.writeCache}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.read.PingContext(pingCtx); err != nil {
@@ -105,6 +115,8 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // Close closes every connection.
 func (s *Store) Close() error {
 	var errs []error
+	s.readCache.close()
+	s.writeCache.close()
 	if s.read != nil && s.read != s.write {
 		errs = append(errs, s.read.Close())
 	}
@@ -130,6 +142,7 @@ type querier interface {
 type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
+	cache   *stmtCache
 }
 
 // InTx runs fn in a write transaction, committing if fn returns nil and
@@ -163,12 +176,14 @@ func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error)
 			sqlTx.Rollback()
 		}
 	}()
-	if err = fn(&Tx{tx: sqlTx, dialect: s.dialect}); err != nil {
+	if err = fn(&Tx{tx: sqlTx, dialect: s.dialect, cache: s.writeCache}); err != nil {
 		return err
 	}
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	// The connection is free again: prepare what this transaction met.
+	s.writeCache.prepareWanted(ctx)
 	return nil
 }
 
