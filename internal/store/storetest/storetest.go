@@ -169,8 +169,14 @@ func startCluster() (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
+	reapOrphans(bin)
 	dir, err := os.MkdirTemp("", "canopy-pg-")
 	if err != nil {
+		return "", nil, err
+	}
+	// The owner's PID lets a later run stop this cluster if this test
+	// binary is killed before it can.
+	if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return "", nil, err
 	}
 	var asUser []string
@@ -245,4 +251,30 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// reapOrphans stops clusters left by test binaries that were killed.
+func reapOrphans(bin string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "canopy-pg-*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "owner.pid"))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		args := []string{filepath.Join(bin, "pg_ctl"), "-D", filepath.Join(dir, "data"), "-m", "immediate", "-w", "stop"}
+		if os.Geteuid() == 0 {
+			args = append([]string{"runuser", "-u", "postgres", "--"}, args...)
+		}
+		exec.Command(args[0], args[1:]...).Run()
+		os.RemoveAll(dir)
+	}
+}
+
+func processAlive(pid int) bool {
+	_, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid)))
+	return err == nil
 }
