@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/canopy-channel/canopy/internal/config"
 	"github.com/canopy-channel/canopy/internal/demo"
 	"github.com/canopy-channel/canopy/internal/jobs"
+	"github.com/canopy-channel/canopy/internal/mail"
 	"github.com/canopy-channel/canopy/internal/server"
 	"github.com/canopy-channel/canopy/internal/store"
 	"github.com/canopy-channel/canopy/internal/web"
@@ -61,10 +63,21 @@ func (c *serveCmd) Run(e *env) error {
 		}
 	}
 
+	var mailer mail.Mailer
+	if cfg.SMTPURL != "" {
+		smtpCfg, err := mail.ParseSMTPURL(cfg.SMTPURL)
+		if err != nil {
+			return fmt.Errorf("--smtp-url: %v", err)
+		}
+		mailer = mail.NewSMTPSender(smtpCfg)
+	}
+	outbox := mail.NewOutbox(st, mailer, clock, log, hostOf(cfg.PublicURL()))
+
 	runner := jobs.New(st, clock, log, jobs.Options{Workers: max(cfg.Workers, 1)})
 	registerMaintenance(runner, st, clock, cfg)
+	outbox.Register(runner)
 
-	pages, err := web.New(a, log, web.Options{Version: version, SecureCookies: cfg.TLS()})
+	pages, err := web.New(a, log, web.Options{Version: version, SecureCookies: cfg.TLS(), MailboxForAll: cfg.Demo && cfg.DemoMailbox})
 	if err != nil {
 		return err
 	}
@@ -169,6 +182,15 @@ func registerMaintenance(r *jobs.Runner, st *store.Store, clock canopy.Clock, cf
 	// Errors here are programming errors (unmarshalable payloads).
 	must(r.Schedule("prune-jobs", jobs.Daily(3, 15, time.UTC), "prune-jobs", nil))
 	must(r.Schedule("expire-sessions", jobs.Every(time.Hour), "expire-sessions", nil))
+}
+
+// hostOf returns the host of a URL, for Message-IDs.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 func must(err error) {

@@ -22,6 +22,7 @@ type Config struct {
 	BaseURL         string        `help:"Public URL of this Canopy, used in links and mail. Default: http://ADDR."`
 	Demo            bool          `help:"Seed the demo tenant tree when the database is empty; --no-demo to start empty." default:"true" negatable:""`
 	DemoMailbox     bool          `help:"Let every signed-in person read the mail outbox in the browser (demo installs only)." default:"true" negatable:""`
+	SMTPURL         string        `help:"Mail relay: smtp://user:pass@host:587?from=noreply@example.com (STARTTLS), smtps://… or smtp+insecure://…; unset keeps mail in the outbox, readable on the Mailbox page."`
 	TLSCert         string        `help:"TLS certificate file; with --tls-key, serve HTTPS (and send HSTS)." type:"path"`
 	TLSKey          string        `help:"TLS key file." type:"path"`
 	LogFormat       string        `help:"Log format: text or json (default: text in a terminal, json otherwise)." enum:",text,json" default:""`

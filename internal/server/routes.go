@@ -28,6 +28,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /{$}", signedIn(w.Handle(w.Home)))
 	mux.Handle("GET /tenants", signedIn(w.Handle(w.Tree)))
 	mux.Handle("GET /tenants/{tenant}", signedIn(w.Handle(w.Org)))
+	mux.Handle("GET /mailbox", signedIn(w.Handle(w.Mailbox)))
+	mux.Handle("GET /mailbox/{id}", signedIn(w.Handle(w.MailboxMessage)))
 	for _, key := range []string{"customers", "users", "prospects", "risk-report-signup", "invoices", "settings"} {
 		mux.Handle("GET /"+key, signedIn(w.Handle(w.Soon(key))))
 	}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/canopy-channel/canopy/internal/app"
 	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/mail"
 	"github.com/canopy-channel/canopy/internal/server"
 	"github.com/canopy-channel/canopy/internal/store"
 	"github.com/canopy-channel/canopy/internal/store/storetest"
@@ -247,4 +249,49 @@ func TestMalformedFormAndClosedDatabase(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz with the database closed = %d; want 503", rec.Code)
 	}
+}
+
+func TestMailboxIsPlatformOnlyOutsideDemoAndLinksAreClickable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := newWorld(t, s)
+		ctx := context.Background()
+		outbox := mail.NewOutbox(s, nil, canopy.SystemClock{}, slog.New(slog.DiscardHandler), "")
+		var id int64
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			id, err = outbox.Queue(ctx, tx, w.custA.ID, "test", mail.Message{To: "cora@alpha.example", Subject: "Finish registering",
+				Text: "Open https://canopy.example/register/abc?x=1&y=2 to continue. <script>alert(1)</script>"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		root, _ := s.Platform(ctx)
+		admin, err := w.app.AddStaff(ctx, canopy.System("test"), canopy.ScopeOf(root), app.NewStaff{OrgID: root.ID, Name: "Root", Email: "root@canopy.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		maya := w.client(t, w.staffA.ID, w.mspA.ID)
+		platform := w.client(t, admin.ID, root.ID)
+		msgPath := fmt.Sprintf("/mailbox/%d", id)
+		for _, p := range []string{"/mailbox", msgPath} {
+			if code, _ := fetch(t, maya, w.srv.URL+p); code != 404 {
+				t.Errorf("MSP staff GET %s = %d; want 404 outside demo mode", p, code)
+			}
+		}
+		code, body := fetch(t, platform, w.srv.URL+"/mailbox")
+		if code != 200 || !strings.Contains(body, "Finish registering") {
+			t.Errorf("platform /mailbox = %d", code)
+		}
+		code, body = fetch(t, platform, w.srv.URL+msgPath)
+		if code != 200 || !strings.Contains(body, `<a href="https://canopy.example/register/abc?x=1&amp;y=2">`) {
+			t.Errorf("mail page = %d; want the link clickable", code)
+		}
+		if strings.Contains(body, "<script>alert") {
+			t.Error("mail body not escaped")
+		}
+		if code, _ := fetch(t, platform, w.srv.URL+"/mailbox/999999"); code != 404 {
+			t.Errorf("unknown mail = %d; want 404", code)
+		}
+	})
 }

@@ -36,6 +36,7 @@ type Web struct {
 	log           *slog.Logger
 	version       string
 	secureCookies bool
+	mailboxForAll bool
 	pages         map[string]*template.Template
 	assets        map[string]asset // by logical name ("app.css")
 	assetByURL    map[string]asset // by hashed path ("app.3f2a….css")
@@ -50,11 +51,14 @@ type asset struct {
 type Options struct {
 	Version       string
 	SecureCookies bool // set the Secure flag (HTTPS deployments)
+	// MailboxForAll lets every signed-in person read the outbox (demo
+	// installs); otherwise only staff signed in at the platform may.
+	MailboxForAll bool
 }
 
 // New parses templates and fingerprints static files.
 func New(a *app.App, log *slog.Logger, opts Options) (*Web, error) {
-	w := &Web{app: a, log: log, version: opts.Version, secureCookies: opts.SecureCookies,
+	w := &Web{app: a, log: log, version: opts.Version, secureCookies: opts.SecureCookies, mailboxForAll: opts.MailboxForAll,
 		assets: map[string]asset{}, assetByURL: map[string]asset{}}
 	if err := w.loadAssets(); err != nil {
 		return nil, err
@@ -117,6 +121,7 @@ func (w *Web) loadTemplates() error {
 		"navItems": func() []NavItem { return navItems },
 		"version":  func() string { return w.version },
 		"lower":    strings.ToLower,
+		"mailbox":  func() bool { return w.mailboxForAll },
 		"depthFrom": func(depth, root int) int {
 			return min(max(depth-root, 0), 3)
 		},
