@@ -11,7 +11,8 @@ import (
 
 type demoCmd struct {
 	config.Database `embed:""`
-	Size            string `help:"Generate a benchmark dataset instead of the small demo tree: S (CI) or L (headline), as in PERFORMANCE.md." enum:",XS,S,L" default:""`
+	Size            string `help:"Generate a benchmark dataset instead of the small demo tree: S (CI) or L (headline), as in PERFORMANCE.md; XS for a quick look." enum:",XS,S,L" default:""`
+	Changes         int64  `help:"With --size: change-log rows instead of the size's own number."`
 }
 
 func (c *demoCmd) Run(e *env) error {
@@ -22,7 +23,7 @@ func (c *demoCmd) Run(e *env) error {
 	}
 	defer st.Close()
 	if c.Size != "" {
-		return generate(e, st, c.Size)
+		return generate(e, st, c.Size, c.Changes)
 	}
 	clock := canopy.SystemClock{}
 	a := app.New(app.Deps{Store: st, Clock: clock, Log: log})

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/store"
 	"github.com/canopy-channel/canopy/internal/store/storetest"
 )
@@ -423,6 +424,33 @@ func TestHelpAndVersion(t *testing.T) {
 	run(context.Background(), []string{"serve", "-h"}, envFrom(nil), nil, &stdout, io.Discard)
 	if !strings.Contains(stdout.String(), "--database-url") {
 		t.Errorf("serve -h lacks --database-url:\n%s", stdout.String())
+	}
+}
+
+func TestDemoCommandGeneratesADataset(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var stdout bytes.Buffer
+	env := envFrom(map[string]string{"CANOPY_DATA_DIR": dir})
+	if err := run(context.Background(), []string{"demo", "--size", "XS"}, env, nil, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "dataset XS on sqlite built") {
+		t.Errorf("demo --size XS said %q", stdout.String())
+	}
+	// The generated tree serves: the platform has distributors and MSPs.
+	st, err := store.Open(context.Background(), filepath.Join(dir, "canopy.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	root, err := st.Platform(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := st.CountByKind(context.Background(), canopy.ScopeOf(root))
+	if err != nil || counts[canopy.KindCustomer] == 0 || counts[canopy.KindMSP] == 0 {
+		t.Errorf("generated tree = %v, %v", counts, err)
 	}
 }
 

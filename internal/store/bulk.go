@@ -173,12 +173,14 @@ func (b *BulkLoader) prepare(ctx context.Context) error {
 		// foreign_keys cannot change inside a transaction, so it is set here
 		// for the whole load and the keys are checked once at the end.
 		// synchronous=OFF: a crash mid-load loses a dataset that is rebuilt
-		// anyway. threads lets CREATE INDEX sort on every core (≈25 % faster
-		// measured on two cores).
+		// anyway. threads lets CREATE INDEX sort on every core, and a small
+		// cache keeps its in-memory sort runs small: on 5 M change-log rows
+		// an 8 MiB cache built the three indexes in ≈14 s where 64 MiB took
+		// ≈25 s (the list merge of a large run misses the CPU cache).
 		settings := [][2]string{
 			{"foreign_keys", "0"},
 			{"synchronous", "0"},
-			{"cache_size", "-65536"},
+			{"cache_size", "-8192"},
 			{"threads", strconv.Itoa(min(runtime.NumCPU(), 8))},
 		}
 		for _, kv := range settings {
