@@ -42,6 +42,21 @@ type Job struct {
 	Finished    time.Time
 }
 
+const jobColumns = `id, kind, payload, unique_key, state, attempts, max_attempts, run_at, lease_owner, lease_until, last_error, created_at, finished_at`
+
+func scanJob(row interface{ Scan(...any) error }) (Job, error) {
+	var j Job
+	var uniqueKey, leaseOwner sql.NullString
+	var runAt, created int64
+	var leaseUntil, finished sql.NullInt64
+	err := row.Scan(&j.ID, &j.Kind, &j.Payload, &uniqueKey, &j.State, &j.Attempts, &j.MaxAttempts, &runAt,
+		&leaseOwner, &leaseUntil, &j.LastError, &created, &finished)
+	j.UniqueKey, j.LeaseOwner = uniqueKey.String, leaseOwner.String
+	j.RunAt, j.Created = time.UnixMilli(runAt).UTC(), time.UnixMilli(created).UTC()
+	j.LeaseUntil, j.Finished = fromMillis(leaseUntil), fromMillis(finished)
+	return j, err
+}
+
 // EnqueueJob adds a job in the caller's transaction, so the job exists if and
 // only if the change that asked for it commits. With a UniqueKey already
 // present it does nothing and reports created=false.
@@ -108,25 +123,16 @@ func (s *Store) ClaimJobs(ctx context.Context, owner string, kinds []string, now
 	}
 	var claimed []Job
 	for _, id := range candidates {
-		var j Job
-		var uniqueKey, leaseOwner sql.NullString
-		var runAt, created int64
-		var leaseUntil, finished sql.NullInt64
-		err := s.w.QueryRowContext(ctx, `UPDATE jobs
+		j, err := scanJob(s.w.QueryRowContext(ctx, `UPDATE jobs
 			SET state = 'running', lease_owner = $2, lease_until = $3, attempts = attempts + 1
 			WHERE id = $1 AND ((state = 'queued' AND run_at <= $4) OR (state = 'running' AND lease_until < $4))
-			RETURNING id, kind, payload, unique_key, state, attempts, max_attempts, run_at, lease_owner, lease_until, last_error, created_at, finished_at`,
-			id, owner, now.Add(lease).UnixMilli(), nowMs).Scan(&j.ID, &j.Kind, &j.Payload, &uniqueKey, &j.State,
-			&j.Attempts, &j.MaxAttempts, &runAt, &leaseOwner, &leaseUntil, &j.LastError, &created, &finished)
+			RETURNING `+jobColumns, id, owner, now.Add(lease).UnixMilli(), nowMs))
 		if err == sql.ErrNoRows {
 			continue // another worker won this one
 		}
 		if err != nil {
 			return claimed, fmt.Errorf("claim job %d: %w", id, err)
 		}
-		j.UniqueKey, j.LeaseOwner = uniqueKey.String, leaseOwner.String
-		j.RunAt, j.Created = time.UnixMilli(runAt).UTC(), time.UnixMilli(created).UTC()
-		j.LeaseUntil, j.Finished = fromMillis(leaseUntil), fromMillis(finished)
 		claimed = append(claimed, j)
 	}
 	return claimed, nil
@@ -173,20 +179,10 @@ func (s *Store) finishJob(ctx context.Context, query string, args ...any) error 
 
 // Job returns one job by ID.
 func (s *Store) Job(ctx context.Context, id int64) (Job, error) {
-	var j Job
-	var uniqueKey, leaseOwner sql.NullString
-	var runAt, created int64
-	var leaseUntil, finished sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT id, kind, payload, unique_key, state, attempts, max_attempts, run_at,
-		lease_owner, lease_until, last_error, created_at, finished_at FROM jobs WHERE id = $1`, id).Scan(
-		&j.ID, &j.Kind, &j.Payload, &uniqueKey, &j.State, &j.Attempts, &j.MaxAttempts, &runAt,
-		&leaseOwner, &leaseUntil, &j.LastError, &created, &finished)
+	j, err := scanJob(s.r.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, id))
 	if err != nil {
 		return Job{}, notFound("job", err)
 	}
-	j.UniqueKey, j.LeaseOwner = uniqueKey.String, leaseOwner.String
-	j.RunAt, j.Created = time.UnixMilli(runAt).UTC(), time.UnixMilli(created).UTC()
-	j.LeaseUntil, j.Finished = fromMillis(leaseUntil), fromMillis(finished)
 	return j, nil
 }
 

@@ -29,6 +29,14 @@ func scanOrg(row interface{ Scan(...any) error }) (canopy.Org, error) {
 	return o, err
 }
 
+// prefixScanner scans leading columns of its own before an org's columns.
+type prefixScanner struct {
+	row    interface{ Scan(...any) error }
+	prefix []any
+}
+
+func (p prefixScanner) Scan(dest ...any) error { return p.row.Scan(append(p.prefix, dest...)...) }
+
 // CreatePlatform creates the root of the tenant tree. It fails with
 // ErrConflict if a root exists.
 func (tx *Tx) CreatePlatform(ctx context.Context, tenantID, name string, now time.Time) (canopy.Org, error) {

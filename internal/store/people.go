@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -67,15 +66,10 @@ func (s *Store) MembershipsOf(ctx context.Context, person canopy.PersonID) ([]Me
 	for rows.Next() {
 		var m Membership
 		var roles string
-		var o canopy.Org
-		var created int64
-		var trialEnds sql.NullInt64
-		var status string
-		if err := rows.Scan(&roles, &m.Status, &o.ID, &o.TenantID, &o.Kind, &o.Name, &o.ParentID, &o.Path, &o.Depth, &created,
-			&o.Domain, &status, &trialEnds, &o.ActiveUsers); err != nil {
+		o, err := scanOrg(prefixScanner{rows, []any{&roles, &m.Status}})
+		if err != nil {
 			return nil, fmt.Errorf("memberships: %w", err)
 		}
-		o.Created, o.Status, o.TrialEndsAt = time.UnixMilli(created).UTC(), canopy.CustomerStatus(status), fromMillis(trialEnds)
 		m.PersonID, m.Org = person, o
 		if roles != "" {
 			m.Roles = strings.Split(roles, ",")
