@@ -14,14 +14,24 @@ import (
 
 // BenchmarkAuditedWrite (W8): a real audited change — an end user added to
 // a customer inside the caller's scope: scope check, insert, maintained
-// Active Users count and change-log entry in one transaction. Ceiling: a
-// transaction holding one INSERT (the change-log row alone).
+// Active Users count and change-log entry in one transaction — spread over
+// 100 customers of one MSP, as writes are in production (all on one
+// customer, PostgreSQL would queue them on that customer's row lock).
+// Ceiling: a transaction holding one INSERT (the change-log row alone).
 func BenchmarkAuditedWrite(b *testing.B) {
 	for _, d := range storetest.Engines {
 		b.Run(string(d), func(b *testing.B) {
 			s := storetest.Open(b, d)
 			f := setupBench(b, s)
 			ctx := context.Background()
+			customers := []canopy.Org{f.custA}
+			for i := 1; i < 100; i++ {
+				c, err := f.app.CreateOrg(ctx, canopy.System("bench"), canopy.ScopeOf(f.mspA), app.NewOrg{ParentID: f.mspA.ID, Kind: canopy.KindCustomer, Name: fmt.Sprint("Customer ", i), Domain: fmt.Sprintf("c%d.example", i)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				customers = append(customers, c)
+			}
 			actor := canopy.Actor{Kind: canopy.ActorPerson, PersonID: 1, Name: "Bench", IP: "127.0.0.1"}
 			var n atomic.Int64
 			b.Run("AddEndUser", func(b *testing.B) {
@@ -30,7 +40,8 @@ func BenchmarkAuditedWrite(b *testing.B) {
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						i := n.Add(1)
-						if err := f.app.AddEndUser(ctx, actor, canopy.ScopeOf(f.mspA), f.custA.ID, fmt.Sprintf("user%d@alpha.example", i), "Bench", "User", true); err != nil {
+						cust := customers[i%int64(len(customers))]
+						if err := f.app.AddEndUser(ctx, actor, canopy.ScopeOf(f.mspA), cust.ID, fmt.Sprintf("user%d@%s", i, cust.Domain), "Bench", "User", true); err != nil {
 							b.Fatal(err)
 						}
 					}
