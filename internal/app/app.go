@@ -53,7 +53,7 @@ type Viewer struct {
 	Name     string
 	Email    string
 	Org      canopy.Org
-	Roles    []string
+	Roles    []canopy.Role
 	Actor    canopy.Actor
 }
 

@@ -142,7 +142,7 @@ func TestSigninLinkIsSingleUseAndSessionsExpire(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		f := setup(t, s)
-		p, err := f.app.AddStaff(ctx, canopy.System("test"), canopy.ScopeOf(f.mspA), app.NewStaff{OrgID: f.mspA.ID, Name: "Maya", Email: "Maya@A.example", Roles: []string{"msp_admin"}})
+		p, err := f.app.AddStaff(ctx, canopy.System("test"), canopy.ScopeOf(f.mspA), app.NewStaff{OrgID: f.mspA.ID, Name: "Maya", Email: "Maya@A.example", Roles: []canopy.Role{canopy.RoleMSPAdmin}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,6 +243,48 @@ func TestAddEndUserKeepsActiveUsersCount(t *testing.T) {
 		got, _ := s.Org(ctx, canopy.ScopeOf(f.mspA), f.custA.ID)
 		if got.ActiveUsers != 2 {
 			t.Errorf("active users = %d; want 2", got.ActiveUsers)
+		}
+	})
+}
+
+func TestRemovedMembershipEndsTheSessionAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		p, err := f.app.AddStaff(ctx, canopy.System("test"), canopy.ScopeOf(f.mspA), app.NewStaff{OrgID: f.mspA.ID, Name: "Tom", Email: "tom@a.example", Roles: []canopy.Role{canopy.RoleMSPAccounts}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, _ := f.app.IssueSigninLink(ctx, p.ID, f.mspA.ID, app.PurposeFirstSignIn, time.Hour)
+		session, err := f.app.RedeemSigninLink(ctx, token, app.PurposeFirstSignIn, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := f.app.Authenticate(ctx, session, "", "")
+		if err != nil || len(v.Roles) != 1 || v.Roles[0] != canopy.RoleMSPAccounts || !v.Can(app.PermOrderCustomers) || v.Can(app.PermManageStaff) {
+			t.Fatalf("viewer = %+v, %v; want MSP Accounts rights", v, err)
+		}
+		admin := app.Viewer{PersonID: 999, Org: f.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}, Actor: canopy.Actor{Kind: canopy.ActorPerson, PersonID: 999, Name: "Maya"}}
+		accounts := app.Viewer{PersonID: p.ID, Org: f.mspA, Roles: []canopy.Role{canopy.RoleMSPAccounts}}
+		neighbour := app.Viewer{PersonID: 998, Org: f.mspB, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
+		if err := f.app.RemoveAccess(ctx, accounts, p.ID, f.mspA.ID); !errors.Is(err, canopy.ErrForbidden) {
+			t.Errorf("MSP Accounts removing access: err = %v; want ErrForbidden", err)
+		}
+		if err := f.app.RemoveAccess(ctx, neighbour, p.ID, f.mspA.ID); !errors.Is(err, canopy.ErrNotFound) {
+			t.Errorf("neighbour MSP removing access: err = %v; want ErrNotFound", err)
+		}
+		if _, err := f.app.Authenticate(ctx, session, "", ""); err != nil {
+			t.Fatalf("refused removals must leave the session: %v", err)
+		}
+		if err := f.app.RemoveAccess(ctx, admin, p.ID, f.mspA.ID); err != nil {
+			t.Fatal(err)
+		}
+		entries, _ := s.Changes(ctx, canopy.ScopeOf(f.mspA), f.mspA.ID, canopy.ChangeFilter{Actions: []canopy.Action{canopy.ActionRemoveUser, canopy.ActionRevokeRole}})
+		if len(entries) != 2 || entries[0].Actor.Name != "Maya" {
+			t.Errorf("change log = %+v; want remove user and revoke role by Maya", entries)
+		}
+		if _, err := f.app.Authenticate(ctx, session, "", ""); !errors.Is(err, canopy.ErrUnauthenticated) {
+			t.Errorf("after removal: err = %v; want ErrUnauthenticated on the very next request", err)
 		}
 	})
 }

@@ -22,7 +22,7 @@ type NewStaff struct {
 	Name  string
 	Email string
 	Phone string
-	Roles []string
+	Roles []canopy.Role
 }
 
 // AddStaff creates a person with a membership at an organization in scope,
@@ -51,7 +51,11 @@ func (a *App) AddStaff(ctx context.Context, actor canopy.Actor, scope canopy.Sco
 		if err != nil {
 			return err
 		}
-		if err := tx.AddMembership(ctx, p.ID, org.ID, n.Roles, now); err != nil {
+		roles := make([]string, len(n.Roles))
+		for i, r := range n.Roles {
+			roles[i] = string(r)
+		}
+		if err := tx.AddMembership(ctx, p.ID, org.ID, roles, now); err != nil {
 			return err
 		}
 		id := fmt.Sprint(p.ID)
@@ -59,7 +63,7 @@ func (a *App) AddStaff(ctx context.Context, actor canopy.Actor, scope canopy.Sco
 			return err
 		}
 		for _, r := range n.Roles {
-			if _, err := tx.RecordChange(ctx, change(actor, org, canopy.ActionGrantRole, "person", id, p.Email, nil, map[string]string{"role": r}, now)); err != nil {
+			if _, err := tx.RecordChange(ctx, change(actor, org, canopy.ActionGrantRole, "person", id, p.Email, nil, map[string]string{"role": string(r)}, now)); err != nil {
 				return err
 			}
 		}
@@ -96,6 +100,45 @@ func (a *App) AddEndUser(ctx context.Context, actor canopy.Actor, scope canopy.S
 	})
 	if err != nil {
 		return fmt.Errorf("add end user: %w", err)
+	}
+	return nil
+}
+
+// RemoveAccess takes a person's membership at an organization in the
+// viewer's subtree away: their sessions there end at once, and the removal
+// and each revoked role are logged in the same transaction.
+func (a *App) RemoveAccess(ctx context.Context, v Viewer, person canopy.PersonID, org canopy.OrgID) error {
+	if err := v.Require(PermManageStaff); err != nil {
+		return err
+	}
+	if person == v.PersonID && org == v.Org.ID {
+		return canopy.FieldErrors{"person": "You cannot remove your own access; ask another administrator."}
+	}
+	now := a.clock.Now()
+	err := a.store.InTx(ctx, func(tx *store.Tx) error {
+		o, err := tx.Org(ctx, v.Scope(), org)
+		if err != nil {
+			return err
+		}
+		p, err := tx.PersonByID(ctx, person)
+		if err != nil {
+			return err
+		}
+		roles, err := tx.RemoveMembership(ctx, v.Scope(), person, org)
+		if err != nil {
+			return err
+		}
+		id := fmt.Sprint(p.ID)
+		for _, r := range roles {
+			if _, err := tx.RecordChange(ctx, change(v.Actor, o, canopy.ActionRevokeRole, "person", id, p.Email, map[string]string{"role": r}, nil, now)); err != nil {
+				return err
+			}
+		}
+		_, err = tx.RecordChange(ctx, change(v.Actor, o, canopy.ActionRemoveUser, "person", id, p.Email, map[string]any{"name": p.Name, "roles": roles}, nil, now))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("remove access: %w", err)
 	}
 	return nil
 }

@@ -115,6 +115,13 @@ func (a *App) Authenticate(ctx context.Context, token, ip, userAgent string) (Vi
 		return Viewer{}, err
 	}
 	now := a.clock.Now()
+	// A membership removed or deactivated since sign-in ends the session.
+	if sess.MembershipStatus != "active" {
+		if err := a.store.DeleteSession(ctx, hash); err != nil {
+			a.log.Warn("could not delete session of a removed membership", "err", err)
+		}
+		return Viewer{}, canopy.ErrUnauthenticated
+	}
 	if !now.Before(sess.Expires) || now.Sub(sess.LastSeen) >= a.sessionIdle {
 		if err := a.store.DeleteSession(ctx, hash); err != nil {
 			a.log.Warn("could not delete expired session", "err", err)
@@ -132,8 +139,12 @@ func (a *App) Authenticate(ctx context.Context, token, ip, userAgent string) (Vi
 			a.log.Warn("could not touch session", "err", err)
 		}
 	}
+	roles := make([]canopy.Role, len(sess.Roles))
+	for i, r := range sess.Roles {
+		roles[i] = canopy.Role(r)
+	}
 	return Viewer{
-		PersonID: sess.PersonID, Name: sess.PersonName, Email: sess.PersonEmail, Org: org,
+		PersonID: sess.PersonID, Name: sess.PersonName, Email: sess.PersonEmail, Org: org, Roles: roles,
 		Actor: canopy.Actor{Kind: canopy.ActorPerson, PersonID: sess.PersonID, Name: sess.PersonName, IP: ip, UserAgent: userAgent},
 	}, nil
 }

@@ -35,6 +35,16 @@ func (k OrgKind) Valid() bool {
 	return false
 }
 
+// Rank is the kind's level in the tree: 0 for the platform, growing downwards.
+func (k OrgKind) Rank() int {
+	for i, known := range OrgKinds {
+		if k == known {
+			return i
+		}
+	}
+	return -1
+}
+
 // Label is the kind as people read it.
 func (k OrgKind) Label() string {
 	switch k {

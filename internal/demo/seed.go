@@ -29,12 +29,17 @@ type demoCustomer struct {
 	users        int
 }
 
+type demoStaff struct {
+	name, local string
+	role        canopy.Role
+}
+
 var demoMSPs = []struct {
 	name, domain string
-	staff        [][3]string // name, email local part, role
+	staff        []demoStaff
 	customers    []demoCustomer
 }{
-	{"Brightwave IT", "brightwave.example", [][3]string{{"Maya Patel", "maya", "msp_admin"}, {"Tom Okafor", "tom", "msp_accounts"}}, []demoCustomer{
+	{"Brightwave IT", "brightwave.example", []demoStaff{{"Maya Patel", "maya", canopy.RoleMSPAdmin}, {"Tom Okafor", "tom", canopy.RoleMSPAccounts}}, []demoCustomer{
 		{"Northwind Traders", "northwind.example", canopy.StatusActive, 0, 14},
 		{"Contoso Dental", "contosodental.example", canopy.StatusActive, 0, 9},
 		{"Fabrikam Legal", "fabrikamlegal.example", canopy.StatusTrial, 9, 6},
@@ -43,7 +48,7 @@ var demoMSPs = []struct {
 		{"Litware Clinic", "litware.example", canopy.StatusActive, 0, 11},
 		{"Adatum Builders", "adatum.example", canopy.StatusSuspended, 0, 2},
 	}},
-	{"Harbor Managed Services", "harbor-ms.example", [][3]string{{"Leo Martins", "leo", "msp_admin"}, {"Ana Silva", "ana", "partner_marketing"}}, []demoCustomer{
+	{"Harbor Managed Services", "harbor-ms.example", []demoStaff{{"Leo Martins", "leo", canopy.RoleMSPAdmin}, {"Ana Silva", "ana", canopy.RolePartnerMarketing}}, []demoCustomer{
 		{"Blue Yonder Air", "blueyonder.example", canopy.StatusActive, 0, 12},
 		{"Proseware Schools", "proseware.example", canopy.StatusTrial, 12, 5},
 		{"Wide World Importers", "wideworld.example", canopy.StatusActive, 0, 8},
@@ -75,7 +80,7 @@ func Seed(ctx context.Context, a *app.App, s *store.Store, now time.Time) (Seede
 		return Seeded{}, fmt.Errorf("seed: %w", err)
 	}
 	all := canopy.ScopeOf(root)
-	admin, err := a.AddStaff(ctx, actor, all, app.NewStaff{OrgID: root.ID, Name: "Demo Administrator", Email: AdminEmail, Roles: []string{"platform_admin"}})
+	admin, err := a.AddStaff(ctx, actor, all, app.NewStaff{OrgID: root.ID, Name: "Demo Administrator", Email: AdminEmail, Roles: []canopy.Role{canopy.RolePlatformAdmin}})
 	if err != nil {
 		return Seeded{}, fmt.Errorf("seed: %w", err)
 	}
@@ -83,7 +88,7 @@ func Seed(ctx context.Context, a *app.App, s *store.Store, now time.Time) (Seede
 	if err != nil {
 		return Seeded{}, fmt.Errorf("seed: %w", err)
 	}
-	if _, err := a.AddStaff(ctx, actor, all, app.NewStaff{OrgID: dist.ID, Name: "Grace Hopper", Email: "grace@cloudmarket.example", Roles: []string{"distributor_admin"}}); err != nil {
+	if _, err := a.AddStaff(ctx, actor, all, app.NewStaff{OrgID: dist.ID, Name: "Grace Hopper", Email: "grace@cloudmarket.example", Roles: []canopy.Role{canopy.RoleDistributorAdmin}}); err != nil {
 		return Seeded{}, fmt.Errorf("seed: %w", err)
 	}
 	n := 0
@@ -93,7 +98,7 @@ func Seed(ctx context.Context, a *app.App, s *store.Store, now time.Time) (Seede
 			return Seeded{}, fmt.Errorf("seed: %w", err)
 		}
 		for _, st := range m.staff {
-			if _, err := a.AddStaff(ctx, actor, all, app.NewStaff{OrgID: msp.ID, Name: st[0], Email: st[1] + "@" + m.domain, Roles: []string{st[2]}}); err != nil {
+			if _, err := a.AddStaff(ctx, actor, all, app.NewStaff{OrgID: msp.ID, Name: st.name, Email: st.local + "@" + m.domain, Roles: []canopy.Role{st.role}}); err != nil {
 				return Seeded{}, fmt.Errorf("seed: %w", err)
 			}
 		}

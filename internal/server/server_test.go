@@ -60,11 +60,11 @@ func newWorld(t *testing.T, s *store.Store) world {
 	dist := mk(root, canopy.KindDistributor, "Dist", "")
 	w.mspA, w.mspB = mk(dist, canopy.KindMSP, "MSP A", ""), mk(dist, canopy.KindMSP, "MSP B", "")
 	w.custA, w.custB = mk(w.mspA, canopy.KindCustomer, "Alpha", "alpha.example"), mk(w.mspB, canopy.KindCustomer, "Beta", "beta.example")
-	w.staffA, err = a.AddStaff(ctx, sys, all, app.NewStaff{OrgID: w.mspA.ID, Name: "Maya", Email: "maya@a.example", Roles: []string{"msp_admin"}})
+	w.staffA, err = a.AddStaff(ctx, sys, all, app.NewStaff{OrgID: w.mspA.ID, Name: "Maya", Email: "maya@a.example", Roles: []canopy.Role{canopy.RoleMSPAdmin}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.staffCus, err = a.AddStaff(ctx, sys, all, app.NewStaff{OrgID: w.custA.ID, Name: "Cora", Email: "cora@alpha.example", Roles: []string{"customer_admin"}})
+	w.staffCus, err = a.AddStaff(ctx, sys, all, app.NewStaff{OrgID: w.custA.ID, Name: "Cora", Email: "cora@alpha.example", Roles: []canopy.Role{canopy.RoleCustomerAdmin}})
 	if err != nil {
 		t.Fatal(err)
 	}

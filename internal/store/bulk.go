@@ -174,9 +174,10 @@ func (b *BulkLoader) prepare(ctx context.Context) error {
 		// for the whole load and the keys are checked once at the end.
 		// synchronous=OFF: a crash mid-load loses a dataset that is rebuilt
 		// anyway. threads lets CREATE INDEX sort on every core, and a small
-		// cache keeps its in-memory sort runs small: on 5 M change-log rows
-		// an 8 MiB cache built the three indexes in ≈14 s where 64 MiB took
-		// ≈25 s (the list merge of a large run misses the CPU cache).
+		// cache keeps its in-memory sort runs small: on dataset S (5 M
+		// change-log rows) an 8 MiB cache built the three change-log indexes
+		// in 17–18 s where 64 MiB took 25–27 s (the list merge of a large
+		// run misses the CPU cache).
 		settings := [][2]string{
 			{"foreign_keys", "0"},
 			{"synchronous", "0"},

@@ -114,3 +114,34 @@ func (tx *Tx) CreateEndUser(ctx context.Context, customer canopy.OrgID, email, f
 	}
 	return id, nil
 }
+
+// RemoveMembership deletes person's membership at org, which must lie in
+// scope, and ends their sessions there, in the caller's transaction. It
+// returns the roles the membership held.
+func (tx *Tx) RemoveMembership(ctx context.Context, scope canopy.Scope, person canopy.PersonID, org canopy.OrgID) ([]string, error) {
+	lo, hi := scope.Bounds()
+	var roles string
+	err := tx.QueryRowContext(ctx, `DELETE FROM memberships WHERE person_id = $1 AND org_id = $2
+		AND org_id IN (SELECT id FROM orgs WHERE id = $2 AND path >= $3 AND path < $4) RETURNING roles`,
+		person, org, lo, hi).Scan(&roles)
+	if err != nil {
+		return nil, notFound("remove membership", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE person_id = $1 AND org_id = $2`, person, org); err != nil {
+		return nil, fmt.Errorf("end sessions: %w", err)
+	}
+	if roles == "" {
+		return nil, nil
+	}
+	return strings.Split(roles, ","), nil
+}
+
+// PersonByID returns a person by ID.
+func (tx *Tx) PersonByID(ctx context.Context, id canopy.PersonID) (Person, error) {
+	var p Person
+	err := tx.QueryRowContext(ctx, `SELECT id, email, name, phone FROM people WHERE id = $1`, id).Scan(&p.ID, &p.Email, &p.Name, &p.Phone)
+	if err != nil {
+		return Person{}, notFound("person", err)
+	}
+	return p, nil
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/canopy-channel/canopy/internal/canopy"
@@ -18,9 +19,11 @@ type Session struct {
 	Expires   time.Time
 	IP        string
 	UserAgent string
-	// Filled from people on lookup.
-	PersonName  string
-	PersonEmail string
+	// Filled on lookup from people and from the membership at OrgID.
+	PersonName       string
+	PersonEmail      string
+	Roles            []string
+	MembershipStatus string // "" when the membership is gone
 }
 
 // CreateSession stores a session under the hash of its token.
@@ -38,12 +41,19 @@ func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
 func (s *Store) SessionByHash(ctx context.Context, hash string) (Session, error) {
 	var out Session
 	var created, seen, expires int64
+	var roles string
 	err := s.r.QueryRowContext(ctx, `SELECT s.token_hash, s.person_id, s.org_id, s.created_at, s.last_seen_at, s.expires_at,
-		s.ip, s.user_agent, p.name, p.email
-		FROM sessions s JOIN people p ON p.id = s.person_id WHERE s.token_hash = $1`, hash).Scan(
-		&out.TokenHash, &out.PersonID, &out.OrgID, &created, &seen, &expires, &out.IP, &out.UserAgent, &out.PersonName, &out.PersonEmail)
+		s.ip, s.user_agent, p.name, p.email, COALESCE(m.roles, ''), COALESCE(m.status, '')
+		FROM sessions s JOIN people p ON p.id = s.person_id
+		LEFT JOIN memberships m ON m.person_id = s.person_id AND m.org_id = s.org_id
+		WHERE s.token_hash = $1`, hash).Scan(
+		&out.TokenHash, &out.PersonID, &out.OrgID, &created, &seen, &expires, &out.IP, &out.UserAgent, &out.PersonName, &out.PersonEmail,
+		&roles, &out.MembershipStatus)
 	if err != nil {
 		return Session{}, notFound("session", err)
+	}
+	if roles != "" {
+		out.Roles = strings.Split(roles, ",")
 	}
 	out.Created, out.LastSeen, out.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(seen).UTC(), time.UnixMilli(expires).UTC()
 	return out, nil
