@@ -459,9 +459,15 @@ func (p *plan) produceChanges(send sendFunc) error {
 			default:
 				ch.Actor = staffActor(pickStaff(msp))
 			}
-			user := rng.Int64N(c.users)
-			given, family, local := p.personName(c.nameSalt, int(user))
-			email := local + "@" + c.org.Domain
+			// Only entries about a user pay for making its address.
+			var user int64
+			var given, family, email string
+			if spec.target == targetEndUser || spec.target == targetMember {
+				var local string
+				user = rng.Int64N(c.users)
+				given, family, local = p.personName(c.nameSalt, int(user))
+				email = local + "@" + c.org.Domain
+			}
 			switch spec.target {
 			case targetEndUser:
 				ch.TargetType, ch.TargetID, ch.TargetName = "end_user", strconv.FormatInt(c.firstUser+user, 10), email

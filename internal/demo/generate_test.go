@@ -358,3 +358,28 @@ func TestShapeL(t *testing.T) {
 		t.Errorf("staff %d, customers %d, MSPs %d; want 2,020, 20,000, 200", len(p.staff), len(p.customers), len(p.msps))
 	}
 }
+
+// BenchmarkGenerateS builds dataset S in a fresh database per iteration on
+// each engine (about a minute each): go test -run NONE -bench GenerateS ./internal/demo
+func BenchmarkGenerateS(b *testing.B) {
+	for _, d := range storetest.Engines {
+		b.Run(string(d), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				s := storetest.Open(b, d)
+				b.StartTimer()
+				stats, err := Generate(context.Background(), s, SizeS, io.Discard)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var rows int64
+				for _, t := range stats.Tables {
+					rows += t.Rows
+				}
+				b.ReportMetric(float64(rows)/stats.Total.Seconds(), "rows/s")
+				b.ReportMetric(stats.Load.Seconds(), "load-s")
+				b.ReportMetric(stats.Finish.Seconds(), "index-s")
+			}
+		})
+	}
+}
