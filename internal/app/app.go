@@ -5,15 +5,21 @@ package app
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/canopy-channel/canopy/internal/auth"
 	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/mail"
 	"github.com/canopy-channel/canopy/internal/store"
 )
 
 // App is the set of use cases over one store.
 type App struct {
 	store       *store.Store
+	outbox      *mail.Outbox
+	policy      *auth.Policy
+	baseURL     string
 	clock       canopy.Clock
 	log         *slog.Logger
 	sessionIdle time.Duration
@@ -23,6 +29,9 @@ type App struct {
 // Deps are what App needs.
 type Deps struct {
 	Store       *store.Store
+	Outbox      *mail.Outbox // default: an outbox with no relay (mail is held)
+	BaseURL     string       // public URL for links in mail
+	Policy      *auth.Policy // default: auth.NewPolicy()
 	Clock       canopy.Clock
 	Log         *slog.Logger
 	SessionIdle time.Duration // default 30 minutes
@@ -43,7 +52,22 @@ func New(d Deps) *App {
 	if d.SessionMax <= 0 {
 		d.SessionMax = 12 * time.Hour
 	}
-	return &App{store: d.Store, clock: d.Clock, log: d.Log, sessionIdle: d.SessionIdle, sessionMax: d.SessionMax}
+	if d.Outbox == nil {
+		d.Outbox = mail.NewOutbox(d.Store, nil, d.Clock, d.Log, "")
+	}
+	if d.Policy == nil {
+		p, err := auth.NewPolicy()
+		if err != nil {
+			// The list is embedded in the binary; failing to read it is a build defect.
+			panic(err)
+		}
+		d.Policy = p
+	}
+	if d.BaseURL == "" {
+		d.BaseURL = "http://127.0.0.1:8080"
+	}
+	return &App{store: d.Store, outbox: d.Outbox, policy: d.Policy, baseURL: strings.TrimRight(d.BaseURL, "/"),
+		clock: d.Clock, log: d.Log, sessionIdle: d.SessionIdle, sessionMax: d.SessionMax}
 }
 
 // Viewer is who is asking: a signed-in person acting in one organization,

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -140,6 +141,94 @@ func (tx *Tx) RemoveMembership(ctx context.Context, scope canopy.Scope, person c
 func (tx *Tx) PersonByID(ctx context.Context, id canopy.PersonID) (Person, error) {
 	var p Person
 	err := tx.QueryRowContext(ctx, `SELECT id, email, name, phone FROM people WHERE id = $1`, id).Scan(&p.ID, &p.Email, &p.Name, &p.Phone)
+	if err != nil {
+		return Person{}, notFound("person", err)
+	}
+	return p, nil
+}
+
+// Credentials is what signing in needs to know about a person.
+type Credentials struct {
+	Person
+	PasswordHash       string
+	SecurityQuestion   string
+	SecurityAnswerHash string
+	Registered         time.Time
+	TOTPSecret         string
+	TOTPEnabled        time.Time
+	TOTPLastStep       int64
+	FailedLogins       int
+	LockedUntil        time.Time
+	LastLogin          time.Time
+	LastLoginError     string
+}
+
+const credentialColumns = `id, email, name, phone, password_hash, security_question, security_answer_hash, registered_at,
+	totp_secret, totp_enabled_at, totp_last_step, failed_logins, locked_until, last_login_at, last_login_error`
+
+func scanCredentials(row interface{ Scan(...any) error }) (Credentials, error) {
+	var c Credentials
+	var registered, totpEnabled, locked, lastLogin sql.NullInt64
+	err := row.Scan(&c.ID, &c.Email, &c.Name, &c.Phone, &c.PasswordHash, &c.SecurityQuestion, &c.SecurityAnswerHash, &registered,
+		&c.TOTPSecret, &totpEnabled, &c.TOTPLastStep, &c.FailedLogins, &locked, &lastLogin, &c.LastLoginError)
+	c.Registered, c.TOTPEnabled, c.LockedUntil, c.LastLogin = fromMillis(registered), fromMillis(totpEnabled), fromMillis(locked), fromMillis(lastLogin)
+	return c, err
+}
+
+// CredentialsByEmail returns a person's sign-in state by email.
+func (s *Store) CredentialsByEmail(ctx context.Context, email string) (Credentials, error) {
+	c, err := scanCredentials(s.r.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM people WHERE email = $1`, strings.ToLower(strings.TrimSpace(email))))
+	if err != nil {
+		return Credentials{}, notFound("person", err)
+	}
+	return c, nil
+}
+
+// Credentials returns a person's sign-in state inside a transaction.
+func (tx *Tx) Credentials(ctx context.Context, id canopy.PersonID) (Credentials, error) {
+	c, err := scanCredentials(tx.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM people WHERE id = $1`, id))
+	if err != nil {
+		return Credentials{}, notFound("person", err)
+	}
+	return c, nil
+}
+
+// SetRegistration stores a new password and security question and marks
+// the person Registered.
+func (tx *Tx) SetRegistration(ctx context.Context, id canopy.PersonID, passwordHash, question, answerHash string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE people SET password_hash = $2, security_question = $3, security_answer_hash = $4,
+		registered_at = COALESCE(registered_at, $5), failed_logins = 0, locked_until = NULL, updated_at = $5 WHERE id = $1`,
+		id, passwordHash, question, answerHash, now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("set registration: %w", err)
+	}
+	return nil
+}
+
+// RecordLogin stores the outcome of a sign-in attempt: on success the
+// failure count resets and last_login_at moves; on failure the count grows,
+// lockedUntil (if not zero) locks the account and the reason is kept as the
+// last login error.
+func (tx *Tx) RecordLogin(ctx context.Context, id canopy.PersonID, ok bool, loginErr string, lockedUntil, now time.Time) error {
+	var err error
+	if ok {
+		_, err = tx.ExecContext(ctx, `UPDATE people SET failed_logins = 0, locked_until = NULL, last_login_at = $2, last_login_error = '' WHERE id = $1`,
+			id, now.UnixMilli())
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE people SET failed_logins = failed_logins + 1, locked_until = COALESCE($2, locked_until), last_login_error = $3 WHERE id = $1`,
+			id, millis(lockedUntil), loginErr)
+	}
+	if err != nil {
+		return fmt.Errorf("record login: %w", err)
+	}
+	return nil
+}
+
+// PersonByEmail finds a person by email inside a transaction.
+func (tx *Tx) PersonByEmail(ctx context.Context, email string) (Person, error) {
+	var p Person
+	err := tx.QueryRowContext(ctx, `SELECT id, email, name, phone FROM people WHERE email = $1`,
+		strings.ToLower(strings.TrimSpace(email))).Scan(&p.ID, &p.Email, &p.Name, &p.Phone)
 	if err != nil {
 		return Person{}, notFound("person", err)
 	}

@@ -1,0 +1,323 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/auth"
+	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/mail"
+	"github.com/canopy-channel/canopy/internal/store"
+)
+
+// Link purposes and lifetimes of staff accounts.
+const (
+	PurposeRegister    = "register"
+	registrationTTL    = 7 * 24 * time.Hour
+	maxFailedLogins    = 5
+	lockoutFor         = 15 * time.Minute
+	minSecurityAnswer  = 3
+	maxSecurityAnswer  = 200
+	maxSecurityQuestio = 200
+)
+
+var phonePattern = regexp.MustCompile(`^\+?[0-9 ()./-]{5,30}$`)
+
+// StaffInput is a staff user to create: name, email, phone and roles.
+type StaffInput struct {
+	OrgID canopy.OrgID
+	Name  string
+	Email string
+	Phone string
+	Roles []canopy.Role
+}
+
+// CreateStaff adds a staff user at an organization in the viewer's subtree.
+// A new person is Unregistered and gets a registration email, written to the
+// outbox in the same transaction as the person, their membership and the
+// change-log entries. A person who already exists elsewhere gets the
+// membership only.
+func (a *App) CreateStaff(ctx context.Context, v Viewer, in StaffInput) (store.Person, error) {
+	if err := v.Require(PermManageStaff); err != nil {
+		return store.Person{}, err
+	}
+	fe := canopy.FieldErrors{}
+	in.Name, in.Email, in.Phone = strings.TrimSpace(in.Name), strings.ToLower(strings.TrimSpace(in.Email)), strings.TrimSpace(in.Phone)
+	if in.Name == "" {
+		fe.Add("name", "Enter the person's name.")
+	} else if len(in.Name) > 200 {
+		fe.Add("name", "Use at most 200 characters.")
+	}
+	if !validEmail(in.Email) {
+		fe.Add("email", "Enter an email address such as name@example.com.")
+	}
+	if in.Phone != "" && !phonePattern.MatchString(in.Phone) {
+		fe.Add("phone", "Enter a phone number with digits, spaces and an optional leading +.")
+	}
+	now := a.clock.Now()
+	var created store.Person
+	err := a.store.InTx(ctx, func(tx *store.Tx) error {
+		org, err := tx.Org(ctx, v.Scope(), in.OrgID)
+		if err != nil {
+			return err
+		}
+		if len(in.Roles) == 0 {
+			fe.Add("roles", "Choose at least one role.")
+		}
+		for _, r := range in.Roles {
+			if _, ok := r.Info(); !ok {
+				fe.Add("roles", fmt.Sprintf("%q is not a role.", r))
+			} else if !v.MayGrant(r, org.Kind) {
+				fe.Add("roles", fmt.Sprintf("You cannot give the role %s at %s.", r.Label(), org.Name))
+			}
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		existing, err := tx.PersonByEmail(ctx, in.Email)
+		isNew := errors.Is(err, canopy.ErrNotFound)
+		switch {
+		case isNew:
+			created, err = tx.CreatePerson(ctx, store.Person{Email: in.Email, Name: in.Name, Phone: in.Phone}, now)
+			if err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			created = existing
+		}
+		roles := make([]string, len(in.Roles))
+		for i, r := range in.Roles {
+			roles[i] = string(r)
+		}
+		if err := tx.AddMembership(ctx, created.ID, org.ID, roles, now); err != nil {
+			if errors.Is(err, canopy.ErrConflict) {
+				return canopy.FieldErrors{"email": in.Email + " already has access to " + org.Name + "."}
+			}
+			return err
+		}
+		id := fmt.Sprint(created.ID)
+		if _, err := tx.RecordChange(ctx, change(v.Actor, org, canopy.ActionAddUser, "person", id, created.Email, nil,
+			map[string]any{"name": created.Name, "email": created.Email, "phone": created.Phone}, now)); err != nil {
+			return err
+		}
+		for _, r := range in.Roles {
+			if _, err := tx.RecordChange(ctx, change(v.Actor, org, canopy.ActionGrantRole, "person", id, created.Email, nil, map[string]string{"role": string(r)}, now)); err != nil {
+				return err
+			}
+		}
+		if !isNew {
+			return nil
+		}
+		return a.sendRegistration(ctx, tx, created, org, now)
+	})
+	if err != nil {
+		return store.Person{}, fmt.Errorf("create staff: %w", err)
+	}
+	return created, nil
+}
+
+// sendRegistration issues a registration link and queues its mail in tx.
+func (a *App) sendRegistration(ctx context.Context, tx *store.Tx, p store.Person, org canopy.Org, now time.Time) error {
+	token, hash := newToken()
+	if err := tx.CreateSigninLink(ctx, store.SigninLink{TokenHash: hash, PersonID: p.ID, OrgID: org.ID, Purpose: PurposeRegister,
+		Created: now, Expires: now.Add(registrationTTL)}); err != nil {
+		return err
+	}
+	link := a.baseURL + "/register/" + token
+	text := fmt.Sprintf("Hello %s,\n\n%s has given you access to Canopy, the partner portal.\n\n"+
+		"Finish setting up your account — choose a password and a security question — here:\n%s\n\n"+
+		"The link works once and expires on %s (UTC). If it has expired, ask your administrator to resend it.\n",
+		p.Name, org.Name, link, now.Add(registrationTTL).Format("2 January 2006 at 15:04"))
+	_, err := a.outbox.Queue(ctx, tx, org.ID, "registration", mail.Message{To: p.Email, FromName: org.Name + " via Canopy",
+		Subject: "Finish setting up your Canopy account", Text: text})
+	return err
+}
+
+// Registration is what the registration page shows before the form.
+type Registration struct {
+	Name  string
+	Email string
+}
+
+// ErrRegistrationLinkUnusable is one answer for unknown, used and expired
+// registration links.
+var ErrRegistrationLinkUnusable = fmt.Errorf("this registration link has expired or was used already; ask your administrator to send a new one: %w", canopy.ErrNotFound)
+
+// RegistrationFor returns whom a registration link is for, without spending it.
+func (a *App) RegistrationFor(ctx context.Context, token string) (Registration, error) {
+	link, err := a.store.PeekSigninLink(ctx, hashToken(token), PurposeRegister, a.clock.Now())
+	if errors.Is(err, canopy.ErrNotFound) {
+		return Registration{}, ErrRegistrationLinkUnusable
+	}
+	if err != nil {
+		return Registration{}, err
+	}
+	var out Registration
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		p, err := tx.PersonByID(ctx, link.PersonID)
+		out = Registration{Name: p.Name, Email: p.Email}
+		return err
+	})
+	return out, err
+}
+
+// RegisterInput is the registration form.
+type RegisterInput struct {
+	Password         string
+	Confirm          string
+	SecurityQuestion string
+	SecurityAnswer   string
+}
+
+// normalizeAnswer makes security answers compare the way people expect:
+// case, surrounding and repeated spaces do not matter.
+func normalizeAnswer(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+
+// Register spends a registration link, sets the password and security
+// question, and makes the person Registered.
+func (a *App) Register(ctx context.Context, token string, in RegisterInput, ip, userAgent string) error {
+	reg, err := a.RegistrationFor(ctx, token)
+	if err != nil {
+		return err
+	}
+	fe := canopy.FieldErrors{}
+	if reason := a.policy.Check(in.Password, reg.Email, reg.Name); reason != "" {
+		fe.Add("password", reason)
+	}
+	if in.Confirm != in.Password {
+		fe.Add("confirm", "The two passwords are not the same.")
+	}
+	q, ans := strings.TrimSpace(in.SecurityQuestion), normalizeAnswer(in.SecurityAnswer)
+	if q == "" {
+		fe.Add("security_question", "Choose a security question.")
+	} else if len(q) > maxSecurityQuestio {
+		fe.Add("security_question", "Use at most 200 characters.")
+	}
+	if len(ans) < minSecurityAnswer || len(ans) > maxSecurityAnswer {
+		fe.Add("security_answer", "Give an answer of 3 to 200 characters.")
+	}
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	passwordHash, answerHash := auth.HashPassword(in.Password), auth.HashPassword(ans)
+	now := a.clock.Now()
+	return a.store.InTx(ctx, func(tx *store.Tx) error {
+		link, err := tx.SpendSigninLink(ctx, hashToken(token), PurposeRegister, now)
+		if errors.Is(err, canopy.ErrNotFound) {
+			return ErrRegistrationLinkUnusable
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.SetRegistration(ctx, link.PersonID, passwordHash, q, answerHash, now); err != nil {
+			return err
+		}
+		org, err := tx.OrgUnscoped(ctx, link.OrgID)
+		if err != nil {
+			return err
+		}
+		actor := canopy.Actor{Kind: canopy.ActorPerson, PersonID: link.PersonID, Name: reg.Name, IP: ip, UserAgent: userAgent}
+		_, err = tx.RecordChange(ctx, change(actor, org, canopy.ActionUpdateUser, "person", fmt.Sprint(link.PersonID), reg.Email,
+			map[string]string{"status": "unregistered"}, map[string]string{"status": "registered"}, now))
+		return err
+	})
+}
+
+// ErrBadCredentials is the one answer for an unknown email, a wrong
+// password and an account that cannot sign in yet.
+var ErrBadCredentials = fmt.Errorf("the email address or password is not right: %w", canopy.ErrUnauthenticated)
+
+// LockedError says an account is locked and until when.
+type LockedError struct{ Until time.Time }
+
+func (e LockedError) Error() string {
+	return fmt.Sprintf("too many failed attempts: sign-in is locked until %s UTC; wait, or reset your password", e.Until.Format("15:04"))
+}
+
+// Is makes a lockout match ErrUnauthenticated.
+func (e LockedError) Is(target error) bool { return target == canopy.ErrUnauthenticated }
+
+// SignInPassword checks an email and password and opens a session in the
+// person's first active membership. Failures are recorded as the person's
+// last login error; five in a row lock the account for 15 minutes.
+func (a *App) SignInPassword(ctx context.Context, email, password, ip, userAgent string) (string, error) {
+	creds, err := a.store.CredentialsByEmail(ctx, email)
+	if errors.Is(err, canopy.ErrNotFound) {
+		auth.CheckAgainstNothing(password) // same time as a real check
+		return "", ErrBadCredentials
+	}
+	if err != nil {
+		return "", err
+	}
+	now := a.clock.Now()
+	fail := func(reason string, lockUntil time.Time, answer error) (string, error) {
+		if err := a.store.InTx(ctx, func(tx *store.Tx) error {
+			return tx.RecordLogin(ctx, creds.ID, false, reason, lockUntil, now)
+		}); err != nil {
+			return "", err
+		}
+		return "", answer
+	}
+	if now.Before(creds.LockedUntil) {
+		auth.CheckAgainstNothing(password)
+		return fail("locked", time.Time{}, LockedError{Until: creds.LockedUntil})
+	}
+	if creds.Registered.IsZero() {
+		auth.CheckAgainstNothing(password)
+		return fail("unregistered", time.Time{}, ErrBadCredentials)
+	}
+	ok, err := auth.CheckPassword(creds.PasswordHash, password)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		var lockUntil time.Time
+		if creds.FailedLogins+1 >= maxFailedLogins {
+			lockUntil = now.Add(lockoutFor)
+			return fail("wrong password", lockUntil, LockedError{Until: lockUntil})
+		}
+		return fail("wrong password", time.Time{}, ErrBadCredentials)
+	}
+	if !creds.TOTPEnabled.IsZero() {
+		// Two-step sign-in lands with the enrolment pages; until then an
+		// account with a second factor cannot sign in by password alone.
+		return fail("second factor required", time.Time{}, ErrBadCredentials)
+	}
+	memberships, err := a.store.MembershipsOf(ctx, creds.ID)
+	if err != nil {
+		return "", err
+	}
+	var home *store.Membership
+	for i := range memberships {
+		if memberships[i].Status == "active" {
+			home = &memberships[i]
+			break
+		}
+	}
+	if home == nil {
+		return fail("no active membership", time.Time{}, ErrBadCredentials)
+	}
+	sessionToken, sessionHash := newToken()
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.RecordLogin(ctx, creds.ID, true, "", time.Time{}, now); err != nil {
+			return err
+		}
+		if err := tx.CreateSession(ctx, store.Session{TokenHash: sessionHash, PersonID: creds.ID, OrgID: home.Org.ID,
+			Created: now, LastSeen: now, Expires: now.Add(a.sessionMax), IP: ip, UserAgent: userAgent}); err != nil {
+			return err
+		}
+		actor := canopy.Actor{Kind: canopy.ActorPerson, PersonID: creds.ID, Name: creds.Name, IP: ip, UserAgent: userAgent}
+		_, err := tx.RecordChange(ctx, change(actor, home.Org, canopy.ActionSignIn, "person", fmt.Sprint(creds.ID), creds.Email, nil, map[string]string{"method": "password"}, now))
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return sessionToken, nil
+}
