@@ -43,8 +43,26 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	defer st.Close()
 
+	// Listen before building anything that writes links: with port 0 the
+	// public URL is known only once bound.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %v (is another Canopy running? choose another with --addr)", cfg.Addr, err)
+	}
+	defer ln.Close()
+	base := publicURL(cfg, ln.Addr().String())
+
 	clock := canopy.SystemClock{}
-	a := app.New(app.Deps{Store: st, Clock: clock, Log: log, SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax})
+	var mailer mail.Mailer
+	if cfg.SMTPURL != "" {
+		smtpCfg, err := mail.ParseSMTPURL(cfg.SMTPURL)
+		if err != nil {
+			return fmt.Errorf("--smtp-url: %v", err)
+		}
+		mailer = mail.NewSMTPSender(smtpCfg)
+	}
+	outbox := mail.NewOutbox(st, mailer, clock, log, hostOf(base))
+	a := app.New(app.Deps{Store: st, Outbox: outbox, BaseURL: base, Clock: clock, Log: log, SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax})
 
 	var signinToken string
 	if cfg.Demo {
@@ -63,15 +81,6 @@ func (c *serveCmd) Run(e *env) error {
 		}
 	}
 
-	var mailer mail.Mailer
-	if cfg.SMTPURL != "" {
-		smtpCfg, err := mail.ParseSMTPURL(cfg.SMTPURL)
-		if err != nil {
-			return fmt.Errorf("--smtp-url: %v", err)
-		}
-		mailer = mail.NewSMTPSender(smtpCfg)
-	}
-	outbox := mail.NewOutbox(st, mailer, clock, log, hostOf(cfg.PublicURL()))
 
 	runner := jobs.New(st, clock, log, jobs.Options{Workers: max(cfg.Workers, 1)})
 	registerMaintenance(runner, st, clock, cfg)
@@ -83,10 +92,6 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	handler := server.NewServer(server.Deps{Store: st, Web: pages, Log: log, TLS: cfg.TLS()})
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %v (is another Canopy running? choose another with --addr)", cfg.Addr, err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -111,9 +116,7 @@ func (c *serveCmd) Run(e *env) error {
 			serveErr <- srv.Serve(ln)
 		}
 	}()
-	addr := ln.Addr().String()
-	log.Info("canopy is serving", "addr", addr, "database", string(st.Dialect()), "version", version)
-	base := publicURL(cfg, addr)
+	log.Info("canopy is serving", "addr", ln.Addr().String(), "database", string(st.Dialect()), "version", version)
 	fmt.Fprintf(e.stdout, "Canopy is serving on %s (database: %s)\n", base, st.Dialect())
 	if signinToken != "" {
 		fmt.Fprintf(e.stdout, "Sign in as the demo platform administrator (one-time link, valid %s):\n  %s/signin/link/%s\n", demoLinkTTL, base, signinToken)
