@@ -59,3 +59,101 @@ func TestBrowserSignInAndTenantTree(t *testing.T) {
 		})
 	}
 }
+
+// The administrator creates a user; the registration mail appears in the
+// Mailbox; the new user registers through its link, signs out and signs
+// in with the new password. Bad input shows next to its field.
+func TestBrowserCreateUserRegisterAndSignIn(t *testing.T) {
+	t.Parallel()
+	r := startServe(t, map[string]string{"CANOPY_DATA_DIR": t.TempDir()})
+	ctx := browsertest.New(t, 1280, 900)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(sel))
+		must(err)
+		return s
+	}
+	must(chromedp.Do(ctx, chromedp.Navigate(r.signinURL), chromedp.Click(`button[type=submit]`), chromedp.WaitVisible(`.stat`)))
+
+	// A malformed address is refused next to its field, and what was typed stays.
+	must(chromedp.Do(ctx,
+		chromedp.Navigate(r.baseURL+"/users/new"),
+		chromedp.SendKeys(`#name`, "Pat Lee"),
+		chromedp.SendKeys(`#email`, "pat@"),
+		chromedp.Click(`input[value="platform_admin"]`),
+		chromedp.Click(`form[action="/users/new"] button[type=submit]`),
+		chromedp.WaitVisible(`.field-error`),
+	))
+	if msg := text(`.field-error`); !strings.Contains(msg, "email address") {
+		t.Errorf("field error = %q", msg)
+	}
+	browsertest.Screenshot(t, ctx, "user-new-error")
+	must(chromedp.Do(ctx,
+		chromedp.SetValue(`#email`, "pat@canopy.example"),
+		chromedp.Click(`form[action="/users/new"] button[type=submit]`),
+		chromedp.WaitVisible(`.notice.info`),
+	))
+	if msg := text(`.notice.info`); !strings.Contains(msg, "registration email") {
+		t.Errorf("notice = %q", msg)
+	}
+
+	// The registration mail is in the outbox; its link opens the registration page.
+	must(chromedp.Do(ctx,
+		chromedp.Navigate(r.baseURL+"/mailbox"),
+		chromedp.Click(`//a[text()="Finish setting up your Canopy account"]`),
+		chromedp.WaitVisible(`pre.mailbody a`),
+	))
+	browsertest.Screenshot(t, ctx, "mailbox-registration")
+	link, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("pre.mailbody a").href`))
+	must(err)
+	must(chromedp.Do(ctx, chromedp.Click(`form[action="/signout"] button`), chromedp.WaitVisible(`#email`)))
+
+	must(chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(`#password`),
+		chromedp.SendKeys(`#password`, "violet tractor under moonlight"),
+		chromedp.SendKeys(`#confirm`, "violet tractor under sunlight"),
+		chromedp.SetValue(`#security_question`, "What was the name of your first pet?"),
+		chromedp.SendKeys(`#security_answer`, "Rex"),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`.field-error`),
+	))
+	if msg := text(`.field-error`); !strings.Contains(msg, "not the same") {
+		t.Errorf("mismatch error = %q", msg)
+	}
+	browsertest.Screenshot(t, ctx, "register-error")
+	must(chromedp.Do(ctx,
+		chromedp.SendKeys(`#password`, "violet tractor under moonlight"),
+		chromedp.SendKeys(`#confirm`, "violet tractor under moonlight"),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`.notice.info`),
+	))
+	if msg := text(`.notice.info`); !strings.Contains(msg, "account is ready") {
+		t.Errorf("after registration: %q", msg)
+	}
+
+	// A wrong password: one generic message. The right one: the dashboard.
+	must(chromedp.Do(ctx,
+		chromedp.SendKeys(`#email`, "pat@canopy.example"),
+		chromedp.SendKeys(`#password`, "not my password at all"),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`.notice.error`),
+	))
+	if msg := text(`.notice.error`); !strings.Contains(msg, "not right") {
+		t.Errorf("wrong password message = %q", msg)
+	}
+	must(chromedp.Do(ctx,
+		chromedp.SendKeys(`#password`, "violet tractor under moonlight"),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`.stat`),
+	))
+	if h := text(`h1`); !strings.Contains(h, "Welcome, Pat Lee") {
+		t.Errorf("after sign-in: %q", h)
+	}
+}

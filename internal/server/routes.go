@@ -20,6 +20,9 @@ func (s *server) routes() http.Handler {
 
 	// Sign-in.
 	mux.Handle("GET /signin", w.Handle(w.SignIn))
+	mux.Handle("POST /signin", w.Handle(w.SignInSubmit))
+	mux.Handle("GET /register/{token}", w.Handle(w.RegisterPage))
+	mux.Handle("POST /register/{token}", w.Handle(w.RegisterSubmit))
 	mux.Handle("GET /signin/link/{token}", w.Handle(w.LinkPage))
 	mux.Handle("POST /signin/link", w.Handle(w.RedeemLink))
 	mux.Handle("POST /signout", w.Handle(w.SignOut))
@@ -28,6 +31,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /{$}", signedIn(w.Handle(w.Home)))
 	mux.Handle("GET /tenants", signedIn(w.Handle(w.Tree)))
 	mux.Handle("GET /tenants/{tenant}", signedIn(w.Handle(w.Org)))
+	mux.Handle("GET /users/new", signedIn(w.Handle(w.NewUserPage)))
+	mux.Handle("POST /users/new", signedIn(w.Handle(w.NewUserSubmit)))
 	mux.Handle("GET /mailbox", signedIn(w.Handle(w.Mailbox)))
 	mux.Handle("GET /mailbox/{id}", signedIn(w.Handle(w.MailboxMessage)))
 	for _, key := range []string{"customers", "users", "prospects", "risk-report-signup", "invoices", "settings"} {

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/canopy-channel/canopy/internal/app"
 	"github.com/canopy-channel/canopy/internal/canopy"
@@ -53,11 +54,11 @@ func (w *Web) Soon(key string) HandlerFunc {
 
 // SignIn explains how to sign in.
 func (w *Web) SignIn(rw http.ResponseWriter, r *http.Request) error {
-	msg := ""
+	f := form{Values: url.Values{}}
 	if r.URL.Query().Get("signed_out") != "" {
-		msg = "You are signed out."
+		f.Notice = "You are signed out."
 	}
-	return w.render(rw, r, http.StatusOK, "signin", page{Title: "Sign in", Data: map[string]string{"Message": msg}})
+	return w.render(rw, r, http.StatusOK, "signin", page{Title: "Sign in", Data: f})
 }
 
 // LinkPage shows a one-time sign-in link with a Continue button. Opening the

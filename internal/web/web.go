@@ -174,11 +174,10 @@ func (w *Web) Static(rw http.ResponseWriter, r *http.Request) {
 
 // page is what every template receives.
 type page struct {
-	Title    string
-	Nav      string
-	Viewer   *app.Viewer
-	ReadOnly bool
-	Data     any
+	Title  string
+	Nav    string
+	Viewer *app.Viewer
+	Data   any
 }
 
 func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name string, p page) error {
@@ -191,7 +190,6 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 			p.Viewer = &v
 		}
 	}
-	p.ReadOnly = p.Viewer != nil
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
