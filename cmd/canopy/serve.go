@@ -81,7 +81,6 @@ func (c *serveCmd) Run(e *env) error {
 		}
 	}
 
-
 	runner := jobs.New(st, clock, log, jobs.Options{Workers: max(cfg.Workers, 1)})
 	registerMaintenance(runner, st, clock, cfg)
 	outbox.Register(runner)
