@@ -284,11 +284,6 @@ func (a *App) SignInPassword(ctx context.Context, email, password, ip, userAgent
 		}
 		return fail("wrong password", time.Time{}, ErrBadCredentials)
 	}
-	if !creds.TOTPEnabled.IsZero() {
-		// Two-step sign-in lands with the enrolment pages; until then an
-		// account with a second factor cannot sign in by password alone.
-		return fail("second factor required", time.Time{}, ErrBadCredentials)
-	}
 	memberships, err := a.store.MembershipsOf(ctx, creds.ID)
 	if err != nil {
 		return "", err
@@ -303,17 +298,22 @@ func (a *App) SignInPassword(ctx context.Context, email, password, ip, userAgent
 	if home == nil {
 		return fail("no active membership", time.Time{}, ErrBadCredentials)
 	}
-	sessionToken, sessionHash := newToken()
+	if !creds.TOTPEnabled.IsZero() {
+		// The password was right; the session waits for the second factor.
+		pending, hash := newToken()
+		err := a.store.InTx(ctx, func(tx *store.Tx) error {
+			return tx.CreateSigninLink(ctx, store.SigninLink{TokenHash: hash, PersonID: creds.ID, OrgID: home.Org.ID,
+				Purpose: PurposeSecondFactor, Created: now, Expires: now.Add(secondFactorTTL)})
+		})
+		if err != nil {
+			return "", err
+		}
+		return "", SecondFactorRequired{Token: pending}
+	}
+	var sessionToken string
 	err = a.store.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.RecordLogin(ctx, creds.ID, true, "", time.Time{}, now); err != nil {
-			return err
-		}
-		if err := tx.CreateSession(ctx, store.Session{TokenHash: sessionHash, PersonID: creds.ID, OrgID: home.Org.ID,
-			Created: now, LastSeen: now, Expires: now.Add(a.sessionMax), IP: ip, UserAgent: userAgent}); err != nil {
-			return err
-		}
-		actor := canopy.Actor{Kind: canopy.ActorPerson, PersonID: creds.ID, Name: creds.Name, IP: ip, UserAgent: userAgent}
-		_, err := tx.RecordChange(ctx, change(actor, home.Org, canopy.ActionSignIn, "person", fmt.Sprint(creds.ID), creds.Email, nil, map[string]string{"method": "password"}, now))
+		var err error
+		sessionToken, err = a.openSession(ctx, tx, creds.Person, home.Org, "password", ip, userAgent, now)
 		return err
 	})
 	if err != nil {

@@ -234,3 +234,57 @@ func (tx *Tx) PersonByEmail(ctx context.Context, email string) (Person, error) {
 	}
 	return p, nil
 }
+
+// SetPendingTOTP stores a secret being enrolled; it takes effect only when
+// EnableTOTP confirms it. Refused (not found) if two-step is already on.
+func (tx *Tx) SetPendingTOTP(ctx context.Context, id canopy.PersonID, secret string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE people SET totp_secret = $2 WHERE id = $1 AND totp_enabled_at IS NULL`, id, secret)
+	if err != nil {
+		return fmt.Errorf("set pending totp: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("set pending totp: %w", canopy.ErrConflict)
+	}
+	return nil
+}
+
+// EnableTOTP turns two-step verification on with the pending secret,
+// remembering the step of the confirming code, and replaces the recovery
+// codes with the given hashes.
+func (tx *Tx) EnableTOTP(ctx context.Context, id canopy.PersonID, step int64, recoveryHashes []string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE people SET totp_enabled_at = $2, totp_last_step = $3 WHERE id = $1`, id, now.UnixMilli(), step); err != nil {
+		return fmt.Errorf("enable totp: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE person_id = $1`, id); err != nil {
+		return fmt.Errorf("enable totp: %w", err)
+	}
+	for _, h := range recoveryHashes {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_codes (person_id, code_hash) VALUES ($1, $2)`, id, h); err != nil {
+			return fmt.Errorf("store recovery code: %w", err)
+		}
+	}
+	return nil
+}
+
+// AcceptTOTPStep records step as the last accepted one if it is newer than
+// the last; false means the code was already used (a replay), also when two
+// requests race with the same code.
+func (tx *Tx) AcceptTOTPStep(ctx context.Context, id canopy.PersonID, step int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE people SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2`, id, step)
+	if err != nil {
+		return false, fmt.Errorf("accept totp step: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// UseRecoveryCode spends one unused recovery code; false if there is none.
+func (tx *Tx) UseRecoveryCode(ctx context.Context, id canopy.PersonID, codeHash string, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE recovery_codes SET used_at = $3 WHERE person_id = $1 AND code_hash = $2 AND used_at IS NULL`,
+		id, codeHash, now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("use recovery code: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}

@@ -1,0 +1,181 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/auth"
+	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/store"
+)
+
+const (
+	// PurposeSecondFactor links a correct password to the code that must follow it.
+	PurposeSecondFactor = "second_factor"
+	secondFactorTTL     = 5 * time.Minute
+	recoveryCodeCount   = 10
+)
+
+// SecondFactorRequired is returned by SignInPassword when the password was
+// right and a code must follow; Token carries the sign-in to that step.
+type SecondFactorRequired struct{ Token string }
+
+func (SecondFactorRequired) Error() string { return "a two-step verification code is required" }
+
+// TOTPEnrolment is what a person needs to add Canopy to an authenticator app.
+type TOTPEnrolment struct {
+	Secret string // for typing in by hand
+	URL    string // otpauth://, shown as a QR code
+}
+
+// BeginTOTP starts enrolment: a new secret, pending until confirmed.
+func (a *App) BeginTOTP(ctx context.Context, v Viewer) (TOTPEnrolment, error) {
+	secret, url, err := auth.NewTOTPSecret("Canopy", v.Email)
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	err = a.store.InTx(ctx, func(tx *store.Tx) error { return tx.SetPendingTOTP(ctx, v.PersonID, secret) })
+	if errors.Is(err, canopy.ErrConflict) {
+		return TOTPEnrolment{}, fmt.Errorf("two-step verification is already on: %w", canopy.ErrConflict)
+	}
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	return TOTPEnrolment{Secret: secret, URL: url}, nil
+}
+
+// TwoStepEnabled reports whether the viewer has two-step verification on.
+func (a *App) TwoStepEnabled(ctx context.Context, v Viewer) (bool, error) {
+	creds, err := a.store.CredentialsByEmail(ctx, v.Email)
+	if err != nil {
+		return false, err
+	}
+	return !creds.TOTPEnabled.IsZero(), nil
+}
+
+func recoveryHash(code string) string { return hashToken("recovery:" + auth.NormalizeRecoveryCode(code)) }
+
+// ConfirmTOTP turns two-step verification on when code matches the pending
+// secret, and returns ten recovery codes to show once (only their hashes
+// are kept).
+func (a *App) ConfirmTOTP(ctx context.Context, v Viewer, code string) ([]string, error) {
+	now := a.clock.Now()
+	var codes []string
+	err := a.store.InTx(ctx, func(tx *store.Tx) error {
+		creds, err := tx.Credentials(ctx, v.PersonID)
+		if err != nil {
+			return err
+		}
+		if !creds.TOTPEnabled.IsZero() {
+			return fmt.Errorf("two-step verification is already on: %w", canopy.ErrConflict)
+		}
+		if creds.TOTPSecret == "" {
+			return canopy.FieldErrors{"code": "Start again: scan the QR code first."}
+		}
+		step, ok := auth.VerifyTOTP(creds.TOTPSecret, code, now, 0)
+		if !ok {
+			return canopy.FieldErrors{"code": "That code is not right. Enter the 6 digits your app shows now; check the phone's clock if it keeps failing."}
+		}
+		codes = auth.NewRecoveryCodes(recoveryCodeCount)
+		hashes := make([]string, len(codes))
+		for i, c := range codes {
+			hashes[i] = recoveryHash(c)
+		}
+		if err := tx.EnableTOTP(ctx, v.PersonID, step, hashes, now); err != nil {
+			return err
+		}
+		_, err = tx.RecordChange(ctx, change(v.Actor, v.Org, canopy.ActionUpdateUser, "person", fmt.Sprint(v.PersonID), v.Email,
+			map[string]string{"two_step": "off"}, map[string]string{"two_step": "on"}, now))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("confirm two-step: %w", err)
+	}
+	return codes, nil
+}
+
+// ErrBadSecondFactor is the answer for a wrong, reused or expired code.
+var ErrBadSecondFactor = fmt.Errorf("that code is not right or was used already: %w", canopy.ErrUnauthenticated)
+
+// SignInSecondFactor completes a sign-in with a TOTP code or a recovery
+// code. A code is accepted once: its time step must be newer than the last
+// accepted one. Wrong codes count towards the lockout like wrong passwords.
+func (a *App) SignInSecondFactor(ctx context.Context, pending, code, ip, userAgent string) (string, error) {
+	now := a.clock.Now()
+	link, err := a.store.PeekSigninLink(ctx, hashToken(pending), PurposeSecondFactor, now)
+	if errors.Is(err, canopy.ErrNotFound) {
+		return "", fmt.Errorf("the sign-in took too long; start again with your password: %w", canopy.ErrUnauthenticated)
+	}
+	if err != nil {
+		return "", err
+	}
+	var sessionToken string
+	var rejected bool
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		creds, err := tx.Credentials(ctx, link.PersonID)
+		if err != nil {
+			return err
+		}
+		if now.Before(creds.LockedUntil) {
+			return LockedError{Until: creds.LockedUntil}
+		}
+		accepted := false
+		method := "totp"
+		if digits := strings.ReplaceAll(strings.TrimSpace(code), " ", ""); len(digits) == 6 {
+			if step, ok := auth.VerifyTOTP(creds.TOTPSecret, digits, now, creds.TOTPLastStep); ok {
+				accepted, err = tx.AcceptTOTPStep(ctx, creds.ID, step)
+				if err != nil {
+					return err
+				}
+			}
+		} else {
+			method = "recovery code"
+			accepted, err = tx.UseRecoveryCode(ctx, creds.ID, recoveryHash(code), now)
+			if err != nil {
+				return err
+			}
+		}
+		if !accepted {
+			rejected = true
+			var lockUntil time.Time
+			if creds.FailedLogins+1 >= maxFailedLogins {
+				lockUntil = now.Add(lockoutFor)
+			}
+			return tx.RecordLogin(ctx, creds.ID, false, "wrong second factor", lockUntil, now)
+		}
+		if _, err := tx.SpendSigninLink(ctx, link.TokenHash, PurposeSecondFactor, now); err != nil {
+			return err
+		}
+		org, err := tx.OrgUnscoped(ctx, link.OrgID)
+		if err != nil {
+			return err
+		}
+		sessionToken, err = a.openSession(ctx, tx, creds.Person, org, method, ip, userAgent, now)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if rejected {
+		return "", ErrBadSecondFactor
+	}
+	return sessionToken, nil
+}
+
+// openSession records a successful sign-in and creates the session.
+func (a *App) openSession(ctx context.Context, tx *store.Tx, p store.Person, org canopy.Org, method, ip, userAgent string, now time.Time) (string, error) {
+	token, hash := newToken()
+	if err := tx.RecordLogin(ctx, p.ID, true, "", time.Time{}, now); err != nil {
+		return "", err
+	}
+	if err := tx.CreateSession(ctx, store.Session{TokenHash: hash, PersonID: p.ID, OrgID: org.ID,
+		Created: now, LastSeen: now, Expires: now.Add(a.sessionMax), IP: ip, UserAgent: userAgent}); err != nil {
+		return "", err
+	}
+	actor := canopy.Actor{Kind: canopy.ActorPerson, PersonID: p.ID, Name: p.Name, IP: ip, UserAgent: userAgent}
+	_, err := tx.RecordChange(ctx, change(actor, org, canopy.ActionSignIn, "person", fmt.Sprint(p.ID), p.Email, nil, map[string]string{"method": method}, now))
+	return token, err
+}

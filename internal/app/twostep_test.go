@@ -1,0 +1,114 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/auth"
+	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/store"
+	"github.com/canopy-channel/canopy/internal/store/storetest"
+)
+
+const pw = "violet tractor under moonlight"
+
+// registeredStaff creates, registers and signs in a staff user at MSP A.
+func registeredStaff(t *testing.T, f fixture, email string) app.Viewer {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := f.app.CreateStaff(ctx, viewer(f.mspA, 900, canopy.RoleMSPAdmin), app.StaffInput{OrgID: f.mspA.ID, Name: "Tom Okafor", Email: email, Roles: []canopy.Role{canopy.RoleMSPAccounts}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.app.Register(ctx, registrationToken(t, f.store, email), app.RegisterInput{Password: pw, Confirm: pw, SecurityQuestion: "Pet?", SecurityAnswer: "Rex"}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	session, err := f.app.SignInPassword(ctx, email, pw, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.app.Authenticate(ctx, session, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestTwoStepEnrolmentAndSignIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		v := registeredStaff(t, f, "tom@a.example")
+
+		enrol, err := f.app.BeginTOTP(ctx, v)
+		if err != nil || enrol.Secret == "" {
+			t.Fatalf("BeginTOTP = %+v, %v", enrol, err)
+		}
+		var fe canopy.FieldErrors
+		if _, err := f.app.ConfirmTOTP(ctx, v, "000000"); !errors.As(err, &fe) || fe["code"] == "" {
+			t.Errorf("wrong enrolment code: err = %v", err)
+		}
+		code, _ := auth.TOTPCode(enrol.Secret, f.clock.Now())
+		recovery, err := f.app.ConfirmTOTP(ctx, v, code)
+		if err != nil || len(recovery) != 10 {
+			t.Fatalf("ConfirmTOTP = %d codes, %v", len(recovery), err)
+		}
+		if _, err := f.app.BeginTOTP(ctx, v); !errors.Is(err, canopy.ErrConflict) {
+			t.Errorf("enrolling twice: err = %v", err)
+		}
+
+		// The password alone no longer opens a session.
+		f.clock.Advance(time.Minute)
+		_, err = f.app.SignInPassword(ctx, "tom@a.example", pw, "", "")
+		var need app.SecondFactorRequired
+		if !errors.As(err, &need) || need.Token == "" {
+			t.Fatalf("password with two-step on: err = %v; want SecondFactorRequired", err)
+		}
+		// The code used at enrolment, a minute old, is refused.
+		if _, err := f.app.SignInSecondFactor(ctx, need.Token, code, "", ""); !errors.Is(err, app.ErrBadSecondFactor) {
+			t.Errorf("old enrolment code: err = %v", err)
+		}
+		fresh, _ := auth.TOTPCode(enrol.Secret, f.clock.Now())
+		session, err := f.app.SignInSecondFactor(ctx, need.Token, fresh, "", "")
+		if err != nil {
+			t.Fatalf("fresh code: %v", err)
+		}
+		if _, err := f.app.Authenticate(ctx, session, "", ""); err != nil {
+			t.Fatalf("session after two-step: %v", err)
+		}
+		// The same code again, on a new password step, is refused.
+		_, err = f.app.SignInPassword(ctx, "tom@a.example", pw, "", "")
+		errors.As(err, &need)
+		if _, err := f.app.SignInSecondFactor(ctx, need.Token, fresh, "", ""); !errors.Is(err, app.ErrBadSecondFactor) {
+			t.Errorf("replayed code: err = %v", err)
+		}
+		// A recovery code works once.
+		if _, err := f.app.SignInSecondFactor(ctx, need.Token, recovery[3], "", ""); err != nil {
+			t.Fatalf("recovery code: %v", err)
+		}
+		_, err = f.app.SignInPassword(ctx, "tom@a.example", pw, "", "")
+		errors.As(err, &need)
+		if _, err := f.app.SignInSecondFactor(ctx, need.Token, recovery[3], "", ""); !errors.Is(err, app.ErrBadSecondFactor) {
+			t.Errorf("recovery code used twice: err = %v", err)
+		}
+		// The pending step expires after five minutes.
+		f.clock.Advance(6 * time.Minute)
+		later, _ := auth.TOTPCode(enrol.Secret, f.clock.Now())
+		if _, err := f.app.SignInSecondFactor(ctx, need.Token, later, "", ""); !errors.Is(err, canopy.ErrUnauthenticated) || errors.Is(err, app.ErrBadSecondFactor) {
+			t.Errorf("expired pending sign-in: err = %v", err)
+		}
+		// Enabling was logged.
+		entries, _ := s.Changes(ctx, canopy.ScopeOf(f.mspA), f.mspA.ID, canopy.ChangeFilter{Actions: []canopy.Action{canopy.ActionUpdateUser}})
+		found := false
+		for _, e := range entries {
+			if string(e.After) == `{"two_step":"on"}` {
+				found = true
+			}
+		}
+		if !found {
+			t.Error("no change-log entry for enabling two-step verification")
+		}
+	})
+}
