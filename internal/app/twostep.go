@@ -56,7 +56,9 @@ func (a *App) TwoStepEnabled(ctx context.Context, v Viewer) (bool, error) {
 	return !creds.TOTPEnabled.IsZero(), nil
 }
 
-func recoveryHash(code string) string { return hashToken("recovery:" + auth.NormalizeRecoveryCode(code)) }
+func recoveryHash(code string) string {
+	return hashToken("recovery:" + auth.NormalizeRecoveryCode(code))
+}
 
 // ConfirmTOTP turns two-step verification on when code matches the pending
 // secret, and returns ten recovery codes to show once (only their hashes
