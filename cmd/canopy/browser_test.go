@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/auth"
 
 	"github.com/canopy-channel/canopy/internal/browsertest"
 	"github.com/chromedp/chromedp"
@@ -155,5 +158,49 @@ func TestBrowserCreateUserRegisterAndSignIn(t *testing.T) {
 	))
 	if h := text(`h1`); !strings.Contains(h, "Welcome, Pat Lee") {
 		t.Errorf("after sign-in: %q", h)
+	}
+
+	// Enrol TOTP: read the manual key, answer with the current code, get
+	// ten recovery codes once.
+	must(chromedp.Do(ctx, chromedp.Navigate(r.baseURL+"/account/two-step"), chromedp.WaitVisible(`#manual-key`)))
+	browsertest.Screenshot(t, ctx, "two-step-enrol")
+	secret := text(`#manual-key`)
+	code, err := auth.TOTPCode(secret, time.Now())
+	must(err)
+	must(chromedp.Do(ctx,
+		chromedp.SendKeys(`#code`, code),
+		chromedp.Click(`form[action="/account/two-step"] button`),
+		chromedp.WaitVisible(`ul.codes`),
+	))
+	codes, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("ul.codes li").length`))
+	must(err)
+	if codes != 10 {
+		t.Errorf("recovery codes shown = %d; want 10", codes)
+	}
+	browsertest.Screenshot(t, ctx, "two-step-codes")
+
+	// Sign out; the password now leads to the code step. The next step's
+	// code is used: the enrolment code cannot be replayed.
+	must(chromedp.Do(ctx, chromedp.Click(`form[action="/signout"] button`), chromedp.WaitVisible(`#email`),
+		chromedp.SendKeys(`#email`, "pat@canopy.example"),
+		chromedp.SendKeys(`#password`, "violet tractor under moonlight"),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`form[action="/signin/code"]`),
+		chromedp.SendKeys(`#code`, code),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`.notice.error`),
+	))
+	if msg := text(`.notice.error`); !strings.Contains(msg, "used already") {
+		t.Errorf("replayed code message = %q", msg)
+	}
+	next, err := auth.TOTPCode(secret, time.Now().Add(30*time.Second))
+	must(err)
+	must(chromedp.Do(ctx,
+		chromedp.SendKeys(`#code`, next),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`.stat`),
+	))
+	if h := text(`h1`); !strings.Contains(h, "Welcome, Pat Lee") {
+		t.Errorf("after two-step sign-in: %q", h)
 	}
 }

@@ -21,6 +21,7 @@ func (s *server) routes() http.Handler {
 	// Sign-in.
 	mux.Handle("GET /signin", w.Handle(w.SignIn))
 	mux.Handle("POST /signin", w.Handle(w.SignInSubmit))
+	mux.Handle("POST /signin/code", w.Handle(w.SecondFactorSubmit))
 	mux.Handle("GET /register/{token}", w.Handle(w.RegisterPage))
 	mux.Handle("POST /register/{token}", w.Handle(w.RegisterSubmit))
 	mux.Handle("GET /signin/link/{token}", w.Handle(w.LinkPage))
@@ -31,6 +32,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /{$}", signedIn(w.Handle(w.Home)))
 	mux.Handle("GET /tenants", signedIn(w.Handle(w.Tree)))
 	mux.Handle("GET /tenants/{tenant}", signedIn(w.Handle(w.Org)))
+	mux.Handle("GET /account/two-step", signedIn(w.Handle(w.TwoStepPage)))
+	mux.Handle("POST /account/two-step", signedIn(w.Handle(w.TwoStepSubmit)))
 	mux.Handle("GET /users/new", signedIn(w.Handle(w.NewUserPage)))
 	mux.Handle("POST /users/new", signedIn(w.Handle(w.NewUserSubmit)))
 	mux.Handle("GET /mailbox", signedIn(w.Handle(w.Mailbox)))

@@ -49,7 +49,10 @@ func (w *Web) SignInSubmit(rw http.ResponseWriter, r *http.Request) error {
 	token, err := w.app.SignInPassword(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"), clientIP(r), r.UserAgent())
 	if err != nil {
 		var locked app.LockedError
+		var second app.SecondFactorRequired
 		switch {
+		case errors.As(err, &second):
+			return w.render(rw, r, http.StatusOK, "signin_code", page{Title: "Two-step verification", Data: map[string]any{"Pending": second.Token}})
 		case errors.As(err, &locked):
 			f.Errors = canopy.FieldErrors{"form": "Too many failed attempts. Sign-in for this account is locked until " + locked.Until.Format("15:04") + " UTC; wait, or reset your password."}
 		case errors.Is(err, canopy.ErrUnauthenticated):
