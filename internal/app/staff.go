@@ -321,3 +321,36 @@ func (a *App) SignInPassword(ctx context.Context, email, password, ip, userAgent
 	}
 	return sessionToken, nil
 }
+
+// StaffList lists the staff of the viewer's organization.
+func (a *App) StaffList(ctx context.Context, v Viewer, q store.StaffQuery) ([]store.StaffRow, error) {
+	if err := v.Require(PermViewStaff); err != nil {
+		return nil, err
+	}
+	if q.Role != "" {
+		if _, ok := canopy.Role(q.Role).Info(); !ok {
+			return nil, canopy.FieldErrors{"role": "Choose a role from the list."}
+		}
+	}
+	return a.store.StaffAt(ctx, v.Scope(), v.Org.ID, q)
+}
+
+// StaffStatus is the User Status Check: who the person is, their
+// memberships and roles within the viewer's subtree, registration and
+// two-step state, last login and last login error.
+type StaffStatus struct {
+	Person      store.Credentials
+	Memberships []store.Membership
+}
+
+// StaffStatusCheck returns the status of a person the viewer may see.
+func (a *App) StaffStatusCheck(ctx context.Context, v Viewer, person canopy.PersonID) (StaffStatus, error) {
+	if err := v.Require(PermViewStaff); err != nil {
+		return StaffStatus{}, err
+	}
+	c, ms, err := a.store.PersonInScope(ctx, v.Scope(), person)
+	if err != nil {
+		return StaffStatus{}, err
+	}
+	return StaffStatus{Person: c, Memberships: ms}, nil
+}

@@ -34,11 +34,15 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /tenants/{tenant}", signedIn(w.Handle(w.Org)))
 	mux.Handle("GET /account/two-step", signedIn(w.Handle(w.TwoStepPage)))
 	mux.Handle("POST /account/two-step", signedIn(w.Handle(w.TwoStepSubmit)))
+	mux.Handle("GET /users", signedIn(w.Handle(w.Users)))
+	mux.Handle("GET /users/{id}", signedIn(w.Handle(w.UserStatus)))
+	mux.Handle("GET /users/{id}/remove", signedIn(w.Handle(w.RemoveUserPage)))
+	mux.Handle("POST /users/{id}/remove", signedIn(w.Handle(w.RemoveUserSubmit)))
 	mux.Handle("GET /users/new", signedIn(w.Handle(w.NewUserPage)))
 	mux.Handle("POST /users/new", signedIn(w.Handle(w.NewUserSubmit)))
 	mux.Handle("GET /mailbox", signedIn(w.Handle(w.Mailbox)))
 	mux.Handle("GET /mailbox/{id}", signedIn(w.Handle(w.MailboxMessage)))
-	for _, key := range []string{"customers", "users", "prospects", "risk-report-signup", "invoices", "settings"} {
+	for _, key := range []string{"customers", "prospects", "risk-report-signup", "invoices", "settings"} {
 		mux.Handle("GET /"+key, signedIn(w.Handle(w.Soon(key))))
 	}
 

@@ -295,3 +295,155 @@ func TestMailboxIsPlatformOnlyOutsideDemoAndLinksAreClickable(t *testing.T) {
 		}
 	})
 }
+
+func TestStaffRoutesCrossTenantAndRemoveAccess(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		all := canopy.ScopeOf(w.mspA)
+		mspBScope := canopy.ScopeOf(w.mspB)
+		tom, err := w.app.AddStaff(ctx, canopy.System("test"), all, app.NewStaff{OrgID: w.mspA.ID, Name: "Tom", Email: "tom@a.example", Roles: []canopy.Role{canopy.RoleMSPAccounts}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bea, err := w.app.AddStaff(ctx, canopy.System("test"), mspBScope, app.NewStaff{OrgID: w.mspB.ID, Name: "Bea", Email: "bea@b.example", Roles: []canopy.Role{canopy.RoleMSPAdmin}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		maya := w.client(t, w.staffA.ID, w.mspA.ID)
+		tomClient := w.client(t, tom.ID, w.mspA.ID)
+		beaPath := fmt.Sprintf("/users/%d", bea.ID)
+		tomPath := fmt.Sprintf("/users/%d", tom.ID)
+		cases := []struct {
+			name   string
+			client *http.Client
+			method string
+			path   string
+			want   int
+		}{
+			{"MSP A lists its users", maya, "GET", "/users", 200},
+			{"MSP A checks its user", maya, "GET", tomPath, 200},
+			{"MSP A checks MSP B's user", maya, "GET", beaPath, 404},
+			{"MSP A's remove page for MSP B's user", maya, "GET", beaPath + "/remove", 404},
+			{"MSP A removes MSP B's user", maya, "POST", beaPath + "/remove", 404},
+			{"MSP Accounts lists users", tomClient, "GET", "/users", 404},
+			{"MSP Accounts opens Create user", tomClient, "GET", "/users/new", 404},
+			{"unknown person", maya, "GET", "/users/999999", 404},
+		}
+		for _, c := range cases {
+			req, _ := http.NewRequest(c.method, w.srv.URL+c.path, nil)
+			resp, err := c.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Errorf("%s: %d; want %d", c.name, resp.StatusCode, c.want)
+			}
+			if c.want == 404 && strings.Contains(string(body), "bea@b.example") {
+				t.Errorf("%s: page leaks the neighbour's user", c.name)
+			}
+		}
+		// Bea is untouched.
+		if _, _, err := s.PersonInScope(ctx, mspBScope, bea.ID); err != nil {
+			t.Errorf("MSP B's user after the attempts: %v", err)
+		}
+		// Maya removes Tom; Tom's very next request is signed out.
+		if code, _ := fetch(t, tomClient, w.srv.URL+"/"); code != 200 {
+			t.Fatalf("Tom before removal: %d", code)
+		}
+		resp, err := maya.PostForm(w.srv.URL+tomPath+"/remove", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Request.URL.Path != "/users" {
+			t.Errorf("after removal landed on %s", resp.Request.URL.Path)
+		}
+		if _, body := fetch(t, tomClient, w.srv.URL+"/"); !strings.Contains(body, "Sign in to Canopy") {
+			t.Error("the removed user's session survived")
+		}
+		if _, body := fetch(t, maya, w.srv.URL+"/users"); strings.Contains(body, "tom@a.example") {
+			t.Error("the removed user is still listed")
+		}
+	})
+}
+
+func TestStaffListSearchFilterSortAndPaging(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		scope := canopy.ScopeOf(w.mspA)
+		for _, p := range []struct {
+			name string
+			role canopy.Role
+		}{{"Zoe Adams", canopy.RoleMSPAccounts}, {"Adam Brown", canopy.RolePartnerMarketing}, {"Bella Cruz", canopy.RoleMSPAccounts}, {"Carl Diaz", canopy.RoleMSPProspects}} {
+			email := strings.ToLower(strings.Fields(p.name)[0]) + "@a.example"
+			if _, err := w.app.AddStaff(ctx, canopy.System("test"), scope, app.NewStaff{OrgID: w.mspA.ID, Name: p.name, Email: email, Roles: []canopy.Role{p.role}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		names := func(q store.StaffQuery) string {
+			rows, err := s.StaffAt(ctx, scope, w.mspA.ID, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range rows {
+				out = append(out, strings.Fields(r.Name)[0])
+			}
+			return strings.Join(out, ",")
+		}
+		cases := []struct {
+			name string
+			q    store.StaffQuery
+			want string
+		}{
+			{"by name", store.StaffQuery{}, "Adam,Bella,Carl,Maya,Zoe"},
+			{"by name descending", store.StaffQuery{Desc: true}, "Zoe,Maya,Carl,Bella,Adam"},
+			{"by email descending", store.StaffQuery{Sort: "email", Desc: true}, "Zoe,Maya,Carl,Bella,Adam"},
+			{"search prefix of name", store.StaffQuery{Search: "be"}, "Bella"},
+			{"search prefix of email", store.StaffQuery{Search: "ZOE@"}, "Zoe"},
+			{"search is a prefix, not contains", store.StaffQuery{Search: "dam"}, ""},
+			{"letter", store.StaffQuery{Letter: "C"}, "Carl"},
+			{"role", store.StaffQuery{Role: string(canopy.RoleMSPAccounts)}, "Bella,Zoe"},
+			{"unregistered", store.StaffQuery{Status: "unregistered"}, "Adam,Bella,Carl,Maya,Zoe"},
+			{"registered", store.StaffQuery{Status: "registered"}, ""},
+			{"wildcards are literal", store.StaffQuery{Search: "%"}, ""},
+			{"by last login (none yet: creation order)", store.StaffQuery{Sort: "last_login"}, "Maya,Zoe,Adam,Bella,Carl"},
+			{"by status descending", store.StaffQuery{Sort: "status", Desc: true}, "Carl,Bella,Adam,Zoe,Maya"},
+		}
+		for _, c := range cases {
+			if got := names(c.q); got != c.want {
+				t.Errorf("%s: %s; want %s", c.name, got, c.want)
+			}
+		}
+		// Keyset paging: two at a time, both directions, every row once.
+		for _, desc := range []bool{false, true} {
+			var seen []string
+			q := store.StaffQuery{Sort: "email", Desc: desc, Limit: 2}
+			for i := 0; i < 5; i++ {
+				rows, err := s.StaffAt(ctx, scope, w.mspA.ID, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rows) == 0 {
+					break
+				}
+				for _, r := range rows {
+					seen = append(seen, strings.Fields(r.Name)[0])
+				}
+				last := rows[len(rows)-1]
+				q.AfterValue, q.AfterID = last.SortValue, last.ID
+			}
+			if len(seen) != 5 {
+				t.Errorf("paging desc=%v saw %v; want all five once", desc, seen)
+			}
+		}
+		// MSP B's scope sees none of MSP A's staff.
+		if rows, _ := s.StaffAt(ctx, canopy.ScopeOf(w.mspB), w.mspA.ID, store.StaffQuery{}); len(rows) != 0 {
+			t.Errorf("MSP B's scope lists %d of MSP A's staff", len(rows))
+		}
+	})
+}

@@ -118,10 +118,11 @@ func (w *Web) loadTemplates() error {
 			}
 			return a.url, nil
 		},
-		"navItems": func() []NavItem { return navItems },
-		"version":  func() string { return w.version },
-		"lower":    strings.ToLower,
-		"mailbox":  func() bool { return w.mailboxForAll },
+		"navItems":  func() []NavItem { return navItems },
+		"version":   func() string { return w.version },
+		"lower":     strings.ToLower,
+		"roleLabel": func(r string) string { return canopy.Role(r).Label() },
+		"mailbox":   func() bool { return w.mailboxForAll },
 		"depthFrom": func(depth, root int) int {
 			return min(max(depth-root, 0), 3)
 		},
@@ -196,6 +197,21 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 	}
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.WriteHeader(status)
+	_, err := buf.WriteTo(rw)
+	return err
+}
+
+// renderPartial renders one named block of a page, for htmx swaps.
+func (w *Web) renderPartial(rw http.ResponseWriter, name, block string, p page) error {
+	t, ok := w.pages[name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, block, p); err != nil {
+		return fmt.Errorf("render %s/%s: %w", name, block, err)
+	}
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, err := buf.WriteTo(rw)
 	return err
 }

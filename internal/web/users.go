@@ -1,0 +1,164 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/store"
+)
+
+var letters = []string{"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "Z"}
+
+// usersQuery is the staff list's state in its URL, so every view can be
+// bookmarked and the back button works.
+type usersQuery struct {
+	store.StaffQuery
+	Values url.Values
+}
+
+// With returns the list URL with some parameters changed (and the page reset).
+func (q usersQuery) With(kv ...string) template.URL {
+	v := url.Values{}
+	for k, vals := range q.Values {
+		v[k] = append([]string(nil), vals...)
+	}
+	v.Del("after_value")
+	v.Del("after_id")
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			v.Del(kv[i])
+		} else {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	return template.URL("/users?" + v.Encode())
+}
+
+// SortLink toggles the direction when the column is already the sort.
+func (q usersQuery) SortLink(col string) template.URL {
+	dir := "asc"
+	if q.sortCol() == col && !q.Desc {
+		dir = "desc"
+	}
+	return q.With("sort", col, "dir", dir)
+}
+
+// AriaSort is the aria-sort value of a column header.
+func (q usersQuery) AriaSort(col string) string {
+	if q.sortCol() != col {
+		return "none"
+	}
+	if q.Desc {
+		return "descending"
+	}
+	return "ascending"
+}
+
+func (q usersQuery) sortCol() string {
+	if q.Sort == "" {
+		return "name"
+	}
+	return q.Sort
+}
+
+// Users is the staff list.
+func (w *Web) Users(rw http.ResponseWriter, r *http.Request) error {
+	v, _ := ViewerFrom(r.Context())
+	qs := r.URL.Query()
+	q := usersQuery{Values: qs, StaffQuery: store.StaffQuery{
+		Search: qs.Get("q"), Letter: qs.Get("letter"), Role: qs.Get("role"), Status: qs.Get("status"),
+		Sort: qs.Get("sort"), Desc: qs.Get("dir") == "desc", AfterValue: qs.Get("after_value"), Limit: 50,
+	}}
+	if id, err := strconv.ParseInt(qs.Get("after_id"), 10, 64); err == nil {
+		q.AfterID = canopy.PersonID(id)
+	}
+	rows, err := w.app.StaffList(r.Context(), v, q.StaffQuery)
+	fe, err := formError(err)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Rows": rows, "Q": q, "Letters": letters, "Roles": rolesAt(v.Org.Kind), "Errors": fe,
+		"CanManage": v.Can(app.PermManageStaff)}
+	if len(rows) == q.Limit {
+		last := rows[len(rows)-1]
+		next := url.Values{}
+		for k, vals := range qs {
+			next[k] = vals
+		}
+		next.Set("after_value", last.SortValue)
+		next.Set("after_id", strconv.FormatInt(int64(last.ID), 10))
+		data["Next"] = "/users?" + next.Encode()
+	}
+	if r.Header.Get("HX-Request") == "true" {
+		return w.renderPartial(rw, "users", "results", page{Data: data})
+	}
+	return w.render(rw, r, http.StatusOK, "users", page{Title: "Users", Nav: "users", Data: data})
+}
+
+func rolesAt(k canopy.OrgKind) []canopy.RoleInfo {
+	var out []canopy.RoleInfo
+	for _, info := range canopy.Roles {
+		if info.Kind == k {
+			out = append(out, info)
+		}
+	}
+	return out
+}
+
+func personID(r *http.Request) (canopy.PersonID, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return 0, canopy.ErrNotFound
+	}
+	return canopy.PersonID(id), nil
+}
+
+// UserStatus is the User Status Check page.
+func (w *Web) UserStatus(rw http.ResponseWriter, r *http.Request) error {
+	v, _ := ViewerFrom(r.Context())
+	id, err := personID(r)
+	if err != nil {
+		return err
+	}
+	st, err := w.app.StaffStatusCheck(r.Context(), v, id)
+	if err != nil {
+		return err
+	}
+	return w.render(rw, r, http.StatusOK, "user_status", page{Title: st.Person.Name, Nav: "users",
+		Data: map[string]any{"S": st, "CanManage": v.Can(app.PermManageStaff), "Self": id == v.PersonID}})
+}
+
+// RemoveUserPage asks for confirmation before removing access.
+func (w *Web) RemoveUserPage(rw http.ResponseWriter, r *http.Request) error {
+	v, _ := ViewerFrom(r.Context())
+	if err := v.Require(app.PermManageStaff); err != nil {
+		return err
+	}
+	id, err := personID(r)
+	if err != nil {
+		return err
+	}
+	st, err := w.app.StaffStatusCheck(r.Context(), v, id)
+	if err != nil {
+		return err
+	}
+	return w.render(rw, r, http.StatusOK, "user_remove", page{Title: "Remove access", Nav: "users", Data: map[string]any{"S": st}})
+}
+
+// RemoveUserSubmit removes the person's access to the viewer's organization.
+func (w *Web) RemoveUserSubmit(rw http.ResponseWriter, r *http.Request) error {
+	v, _ := ViewerFrom(r.Context())
+	id, err := personID(r)
+	if err != nil {
+		return err
+	}
+	if err := w.app.RemoveAccess(r.Context(), v, id, v.Org.ID); err != nil {
+		return err
+	}
+	http.Redirect(rw, r, "/users?removed=1", http.StatusSeeOther)
+	return nil
+}
