@@ -203,4 +203,22 @@ func TestBrowserCreateUserRegisterAndSignIn(t *testing.T) {
 	if h := text(`h1`); !strings.Contains(h, "Welcome, Pat Lee") {
 		t.Errorf("after two-step sign-in: %q", h)
 	}
+
+	// The staff list filters as you type, without a page load.
+	must(chromedp.Do(ctx, chromedp.Navigate(r.baseURL+"/users"), chromedp.WaitVisible(`#results table`)))
+	browsertest.Screenshot(t, ctx, "users")
+	if rows := text(`#results tbody`); !strings.Contains(rows, "Demo Administrator") || !strings.Contains(rows, "Pat Lee") {
+		t.Errorf("users list = %q", rows)
+	}
+	must(chromedp.Do(ctx,
+		chromedp.SendKeys(`#q`, "pat"),
+		chromedp.WaitNotPresent(`//td/a[text()="Demo Administrator"]`),
+	))
+	if rows := text(`#results tbody`); !strings.Contains(rows, "Pat Lee") {
+		t.Errorf("after typing 'pat': %q", rows)
+	}
+	if u, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.Contains(u, "q=pat") {
+		t.Errorf("URL after search = %q, %v; want q=pat kept in it", u, err)
+	}
+	browsertest.Screenshot(t, ctx, "users-search")
 }

@@ -72,7 +72,7 @@ func (a *App) CheckSigninLink(ctx context.Context, token, purpose string) error 
 // returned for the cookie. The sign-in is logged in the same transaction.
 func (a *App) RedeemSigninLink(ctx context.Context, token, purpose, ip, userAgent string) (string, error) {
 	now := a.clock.Now()
-	sessionToken, sessionHash := newToken()
+	var sessionToken string
 	err := a.store.InTx(ctx, func(tx *store.Tx) error {
 		link, err := tx.SpendSigninLink(ctx, hashToken(token), purpose, now)
 		if errors.Is(err, canopy.ErrNotFound) {
@@ -81,8 +81,8 @@ func (a *App) RedeemSigninLink(ctx context.Context, token, purpose, ip, userAgen
 		if err != nil {
 			return err
 		}
-		if err := tx.CreateSession(ctx, store.Session{TokenHash: sessionHash, PersonID: link.PersonID, OrgID: link.OrgID,
-			Created: now, LastSeen: now, Expires: now.Add(a.sessionMax), IP: ip, UserAgent: userAgent}); err != nil {
+		p, err := tx.PersonByID(ctx, link.PersonID)
+		if err != nil {
 			return err
 		}
 		// The link names where the person signs in; that defines their scope.
@@ -90,8 +90,7 @@ func (a *App) RedeemSigninLink(ctx context.Context, token, purpose, ip, userAgen
 		if err != nil {
 			return err
 		}
-		actor := canopy.Actor{Kind: canopy.ActorPerson, PersonID: link.PersonID, IP: ip, UserAgent: userAgent}
-		_, err = tx.RecordChange(ctx, change(actor, org, canopy.ActionSignIn, "person", fmt.Sprint(link.PersonID), "", nil, map[string]string{"method": purpose}, now))
+		sessionToken, err = a.openSession(ctx, tx, p, org, purpose, ip, userAgent, now)
 		return err
 	})
 	if err != nil {
