@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -446,4 +447,30 @@ func TestStaffListSearchFilterSortAndPaging(t *testing.T) {
 			t.Errorf("MSP B's scope lists %d of MSP A's staff", len(rows))
 		}
 	})
+}
+
+func TestPasswordResetPagesAnswerTheSameForAnyAddress(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	w := newWorld(t, s)
+	c := w.srv.Client()
+	var bodies []string
+	for _, email := range []string{"maya@a.example", "nobody@nowhere.example"} {
+		resp, err := c.PostForm(w.srv.URL+"/password/forgot", url.Values{"email": {email}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("forgot %s = %d", email, resp.StatusCode)
+		}
+		// Compare the pages without the per-request ID.
+		bodies = append(bodies, regexp.MustCompile(`Reference: [0-9a-f]+`).ReplaceAllString(string(b), ""))
+	}
+	if bodies[0] != bodies[1] {
+		t.Error("the answer differs between a known and an unknown address")
+	}
+	if code, body := fetch(t, c, w.srv.URL+"/password/reset/not-a-real-token"); code != http.StatusGone || !strings.Contains(body, "expired or was used") {
+		t.Errorf("bad reset token = %d", code)
+	}
 }

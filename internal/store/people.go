@@ -288,3 +288,33 @@ func (tx *Tx) UseRecoveryCode(ctx context.Context, id canopy.PersonID, codeHash 
 	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
+
+// SetPassword replaces a person's password hash and clears any lockout.
+func (tx *Tx) SetPassword(ctx context.Context, id canopy.PersonID, passwordHash string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE people SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $1`,
+		id, passwordHash, now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	return nil
+}
+
+// EndSessionsOf deletes every session of a person.
+func (tx *Tx) EndSessionsOf(ctx context.Context, id canopy.PersonID) (int64, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE person_id = $1`, id)
+	if err != nil {
+		return 0, fmt.Errorf("end sessions: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// RecentLinkCount counts a person's links of one purpose created since t.
+func (s *Store) RecentLinkCount(ctx context.Context, id canopy.PersonID, purpose string, since time.Time) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM signin_links WHERE person_id = $1 AND purpose = $2 AND created_at >= $3`,
+		id, purpose, since.UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("recent links: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,161 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/auth"
+	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/mail"
+	"github.com/canopy-channel/canopy/internal/store"
+)
+
+const (
+	// PurposeReset is a password-reset link.
+	PurposeReset     = "reset"
+	resetTTL         = time.Hour
+	resetLinksPerDay = 5
+)
+
+// RequestPasswordReset mails a reset link to a registered person. It
+// returns nil whatever the address, so the answer never tells whether an
+// account exists; at most five links a day go to one person.
+func (a *App) RequestPasswordReset(ctx context.Context, email string) error {
+	creds, err := a.store.CredentialsByEmail(ctx, email)
+	if errors.Is(err, canopy.ErrNotFound) || (err == nil && creds.Registered.IsZero()) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	now := a.clock.Now()
+	n, err := a.store.RecentLinkCount(ctx, creds.ID, PurposeReset, now.Add(-24*time.Hour))
+	if err != nil || n >= resetLinksPerDay {
+		if n >= resetLinksPerDay {
+			a.log.WarnContext(ctx, "password reset requests over the daily limit", "person", creds.ID)
+		}
+		return err
+	}
+	memberships, err := a.store.MembershipsOf(ctx, creds.ID)
+	if err != nil || len(memberships) == 0 {
+		return err
+	}
+	org := memberships[0].Org
+	token, hash := newToken()
+	link := a.baseURL + "/password/reset/" + token
+	return a.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateSigninLink(ctx, store.SigninLink{TokenHash: hash, PersonID: creds.ID, OrgID: org.ID, Purpose: PurposeReset, Created: now, Expires: now.Add(resetTTL)}); err != nil {
+			return err
+		}
+		text := fmt.Sprintf("Hello %s,\n\nSomeone asked to reset the password of your Canopy account.\n\n"+
+			"To choose a new password, open this link and answer your security question:\n%s\n\n"+
+			"The link works once, for one hour. If you did not ask for this, ignore this email: your password stays as it is.\n",
+			creds.Name, link)
+		_, err := a.outbox.Queue(ctx, tx, org.ID, "password_reset", mail.Message{To: creds.Email, FromName: "Canopy", Subject: "Reset your Canopy password", Text: text})
+		return err
+	})
+}
+
+// ResetInfo is what the reset page shows: whose account and the question.
+type ResetInfo struct {
+	Email    string
+	Question string
+}
+
+// ErrResetLinkUnusable is one answer for unknown, used and expired links.
+var ErrResetLinkUnusable = fmt.Errorf("this password reset link has expired or was used already; ask for a new one: %w", canopy.ErrNotFound)
+
+// PasswordResetFor reads a reset link without spending it.
+func (a *App) PasswordResetFor(ctx context.Context, token string) (ResetInfo, error) {
+	link, err := a.store.PeekSigninLink(ctx, hashToken(token), PurposeReset, a.clock.Now())
+	if errors.Is(err, canopy.ErrNotFound) {
+		return ResetInfo{}, ErrResetLinkUnusable
+	}
+	if err != nil {
+		return ResetInfo{}, err
+	}
+	var info ResetInfo
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		c, err := tx.Credentials(ctx, link.PersonID)
+		info = ResetInfo{Email: c.Email, Question: c.SecurityQuestion}
+		return err
+	})
+	return info, err
+}
+
+// ResetInput is the reset form.
+type ResetInput struct {
+	Answer   string
+	Password string
+	Confirm  string
+}
+
+// ResetPassword checks the security answer, sets the new password, spends
+// the link and ends every session of the person. Wrong answers count
+// towards the sign-in lockout.
+func (a *App) ResetPassword(ctx context.Context, token string, in ResetInput, ip, userAgent string) error {
+	link, err := a.store.PeekSigninLink(ctx, hashToken(token), PurposeReset, a.clock.Now())
+	if errors.Is(err, canopy.ErrNotFound) {
+		return ErrResetLinkUnusable
+	}
+	if err != nil {
+		return err
+	}
+	now := a.clock.Now()
+	var creds store.Credentials
+	if err := a.store.InTx(ctx, func(tx *store.Tx) error {
+		creds, err = tx.Credentials(ctx, link.PersonID)
+		return err
+	}); err != nil {
+		return err
+	}
+	if now.Before(creds.LockedUntil) {
+		return LockedError{Until: creds.LockedUntil}
+	}
+	fe := canopy.FieldErrors{}
+	if ok, err := auth.CheckPassword(creds.SecurityAnswerHash, normalizeAnswer(in.Answer)); err != nil || !ok {
+		var lockUntil time.Time
+		if creds.FailedLogins+1 >= maxFailedLogins {
+			lockUntil = now.Add(lockoutFor)
+		}
+		if err := a.store.InTx(ctx, func(tx *store.Tx) error {
+			return tx.RecordLogin(ctx, creds.ID, false, "wrong security answer", lockUntil, now)
+		}); err != nil {
+			return err
+		}
+		fe.Add("answer", "That answer is not right.")
+	}
+	if reason := a.policy.Check(in.Password, creds.Email, creds.Name); reason != "" {
+		fe.Add("password", reason)
+	}
+	if in.Confirm != in.Password {
+		fe.Add("confirm", "The two passwords are not the same.")
+	}
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	hash := auth.HashPassword(in.Password)
+	return a.store.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.SpendSigninLink(ctx, link.TokenHash, PurposeReset, now); err != nil {
+			if errors.Is(err, canopy.ErrNotFound) {
+				return ErrResetLinkUnusable
+			}
+			return err
+		}
+		if err := tx.SetPassword(ctx, creds.ID, hash, now); err != nil {
+			return err
+		}
+		if _, err := tx.EndSessionsOf(ctx, creds.ID); err != nil {
+			return err
+		}
+		org, err := tx.OrgUnscoped(ctx, link.OrgID)
+		if err != nil {
+			return err
+		}
+		actor := canopy.Actor{Kind: canopy.ActorPerson, PersonID: creds.ID, Name: creds.Name, IP: ip, UserAgent: userAgent}
+		_, err = tx.RecordChange(ctx, change(actor, org, canopy.ActionUpdateUser, "person", fmt.Sprint(creds.ID), creds.Email, nil, map[string]string{"password": "reset"}, now))
+		return err
+	})
+}
