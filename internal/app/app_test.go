@@ -288,3 +288,49 @@ func TestRemovedMembershipEndsTheSessionAtOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestSessionsListSignOutEverywhereAndRotation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		registeredStaff(t, f, "tom@a.example")
+		laptop, _ := f.app.SignInPassword(ctx, "tom@a.example", pw, "10.0.0.1", "Laptop")
+		phone, _ := f.app.SignInPassword(ctx, "tom@a.example", pw, "10.0.0.2", "Phone")
+		v, err := f.app.Authenticate(ctx, laptop, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := f.app.MySessions(ctx, v, laptop)
+		if err != nil || len(list) != 3 { // registeredStaff signed in once too
+			t.Fatalf("sessions = %d, %v; want 3", len(list), err)
+		}
+		current := 0
+		for _, x := range list {
+			if x.Current {
+				current++
+				if x.UserAgent != "Laptop" {
+					t.Errorf("current session is %q", x.UserAgent)
+				}
+			}
+		}
+		if current != 1 {
+			t.Errorf("%d sessions marked current", current)
+		}
+		if n, err := f.app.SignOutEverywhereElse(ctx, v, laptop); err != nil || n != 2 {
+			t.Errorf("ended %d, %v; want 2", n, err)
+		}
+		if _, err := f.app.Authenticate(ctx, phone, "", ""); !errors.Is(err, canopy.ErrUnauthenticated) {
+			t.Errorf("phone session survived: %v", err)
+		}
+		rotated, err := f.app.RotateSession(ctx, laptop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.app.Authenticate(ctx, laptop, "", ""); !errors.Is(err, canopy.ErrUnauthenticated) {
+			t.Errorf("old token still works after rotation: %v", err)
+		}
+		if _, err := f.app.Authenticate(ctx, rotated, "", ""); err != nil {
+			t.Errorf("new token: %v", err)
+		}
+	})
+}

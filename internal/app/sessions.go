@@ -152,3 +152,41 @@ func (a *App) Authenticate(ctx context.Context, token, ip, userAgent string) (Vi
 func (a *App) SignOut(ctx context.Context, token string) error {
 	return a.store.DeleteSession(ctx, hashToken(token))
 }
+
+// SessionInfo is one of the viewer's sessions, for the sessions page.
+type SessionInfo struct {
+	Current   bool
+	Created   time.Time
+	LastSeen  time.Time
+	IP        string
+	UserAgent string
+}
+
+// MySessions lists the sessions of the person signed in with token.
+func (a *App) MySessions(ctx context.Context, v Viewer, token string) ([]SessionInfo, error) {
+	all, err := a.store.SessionsOf(ctx, v.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	current := hashToken(token)
+	out := make([]SessionInfo, len(all))
+	for i, s := range all {
+		out[i] = SessionInfo{Current: s.TokenHash == current, Created: s.Created, LastSeen: s.LastSeen, IP: s.IP, UserAgent: s.UserAgent}
+	}
+	return out, nil
+}
+
+// SignOutEverywhereElse ends every session of the viewer but this one.
+func (a *App) SignOutEverywhereElse(ctx context.Context, v Viewer, token string) (int64, error) {
+	return a.store.EndOtherSessions(ctx, v.PersonID, hashToken(token))
+}
+
+// RotateSession replaces a session's token (after a change of privilege,
+// so a token seen before the change is worthless) and returns the new one.
+func (a *App) RotateSession(ctx context.Context, token string) (string, error) {
+	newToken, newHash := newToken()
+	if err := a.store.RotateSession(ctx, hashToken(token), newHash); err != nil {
+		return "", err
+	}
+	return newToken, nil
+}

@@ -36,6 +36,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /{$}", signedIn(w.Handle(w.Home)))
 	mux.Handle("GET /tenants", signedIn(w.Handle(w.Tree)))
 	mux.Handle("GET /tenants/{tenant}", signedIn(w.Handle(w.Org)))
+	mux.Handle("GET /account/sessions", signedIn(w.Handle(w.SessionsPage)))
+	mux.Handle("POST /account/sessions/others", signedIn(w.Handle(w.SignOutOthers)))
 	mux.Handle("GET /account/two-step", signedIn(w.Handle(w.TwoStepPage)))
 	mux.Handle("POST /account/two-step", signedIn(w.Handle(w.TwoStepSubmit)))
 	mux.Handle("GET /users", signedIn(w.Handle(w.Users)))

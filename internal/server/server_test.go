@@ -474,3 +474,30 @@ func TestPasswordResetPagesAnswerTheSameForAnyAddress(t *testing.T) {
 		t.Errorf("bad reset token = %d", code)
 	}
 }
+
+func TestSignOutEverywhereElse(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := newWorld(t, s)
+		laptop := w.client(t, w.staffA.ID, w.mspA.ID)
+		phone := w.client(t, w.staffA.ID, w.mspA.ID)
+		_, body := fetch(t, laptop, w.srv.URL+"/account/sessions")
+		if strings.Count(body, "<tr>") != 3 || strings.Count(body, "this one") != 1 { // header + two sessions
+			t.Errorf("sessions page does not list two sessions with one current")
+		}
+		resp, err := laptop.PostForm(w.srv.URL+"/account/sessions/others", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "Signed out of 1 other session") {
+			t.Errorf("no confirmation after signing out others")
+		}
+		if _, body := fetch(t, phone, w.srv.URL+"/"); !strings.Contains(body, "Sign in to Canopy") {
+			t.Error("the other session survived")
+		}
+		if code, _ := fetch(t, laptop, w.srv.URL+"/account/sessions"); code != 200 {
+			t.Errorf("this session ended too: %d", code)
+		}
+	})
+}

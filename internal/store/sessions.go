@@ -136,3 +136,45 @@ func (tx *Tx) SpendSigninLink(ctx context.Context, hash, purpose string, now tim
 	l.Created, l.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
 	return l, nil
 }
+
+// SessionsOf lists a person's sessions, newest activity first.
+func (s *Store) SessionsOf(ctx context.Context, person canopy.PersonID) ([]Session, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT token_hash, person_id, org_id, created_at, last_seen_at, expires_at, ip, user_agent
+		FROM sessions WHERE person_id = $1 ORDER BY last_seen_at DESC`, person)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		var x Session
+		var created, seen, expires int64
+		if err := rows.Scan(&x.TokenHash, &x.PersonID, &x.OrgID, &created, &seen, &expires, &x.IP, &x.UserAgent); err != nil {
+			return nil, err
+		}
+		x.Created, x.LastSeen, x.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(seen).UTC(), time.UnixMilli(expires).UTC()
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// EndOtherSessions deletes a person's sessions except the one with keepHash.
+func (s *Store) EndOtherSessions(ctx context.Context, person canopy.PersonID, keepHash string) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE person_id = $1 AND token_hash <> $2`, person, keepHash)
+	if err != nil {
+		return 0, fmt.Errorf("end other sessions: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// RotateSession gives a session a new token hash, keeping everything else.
+func (s *Store) RotateSession(ctx context.Context, oldHash, newHash string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE sessions SET token_hash = $2 WHERE token_hash = $1`, oldHash, newHash)
+	if err != nil {
+		return fmt.Errorf("rotate session: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("rotate session: %w", canopy.ErrUnauthenticated)
+	}
+	return nil
+}

@@ -72,6 +72,12 @@ func (w *Web) TwoStepSubmit(rw http.ResponseWriter, r *http.Request) error {
 		// may have been seen with the wrong code.
 		return w.renderEnrolment(rw, r, v, http.StatusUnprocessableEntity, fe)
 	}
+	// A change of privilege: the token seen before it is retired.
+	if token, err := w.app.RotateSession(r.Context(), sessionToken(r)); err == nil {
+		w.startSession(rw, token)
+	} else {
+		return err
+	}
 	rw.Header().Set("Cache-Control", "no-store")
 	return w.render(rw, r, http.StatusOK, "twostep", page{Title: "Two-step verification", Nav: "account", Data: map[string]any{"On": true, "Codes": codes}})
 }
