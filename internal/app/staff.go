@@ -354,3 +354,69 @@ func (a *App) StaffStatusCheck(ctx context.Context, v Viewer, person canopy.Pers
 	}
 	return StaffStatus{Person: c, Memberships: ms}, nil
 }
+
+// staffTarget loads a person the viewer manages: they must hold a
+// membership at the viewer's organization (a neighbour's staff are not
+// found).
+func (a *App) staffTarget(ctx context.Context, tx *store.Tx, v Viewer, person canopy.PersonID) (store.Credentials, error) {
+	if err := v.Require(PermManageStaff); err != nil {
+		return store.Credentials{}, err
+	}
+	_, ms, err := a.store.PersonInScope(ctx, v.Scope(), person)
+	if err != nil {
+		return store.Credentials{}, err
+	}
+	for _, m := range ms {
+		if m.Org.ID == v.Org.ID {
+			return tx.Credentials(ctx, person)
+		}
+	}
+	return store.Credentials{}, fmt.Errorf("person: %w", canopy.ErrNotFound)
+}
+
+// ResendRegistration sends a new registration link to an Unregistered
+// person; the previous link stops working.
+func (a *App) ResendRegistration(ctx context.Context, v Viewer, person canopy.PersonID) error {
+	now := a.clock.Now()
+	return a.store.InTx(ctx, func(tx *store.Tx) error {
+		c, err := a.staffTarget(ctx, tx, v, person)
+		if err != nil {
+			return err
+		}
+		if !c.Registered.IsZero() {
+			return canopy.FieldErrors{"person": c.Name + " is already registered."}
+		}
+		if err := tx.DeleteLinks(ctx, c.ID, PurposeRegister); err != nil {
+			return err
+		}
+		if err := a.sendRegistration(ctx, tx, c.Person, v.Org, now); err != nil {
+			return err
+		}
+		_, err = tx.RecordChange(ctx, change(v.Actor, v.Org, canopy.ActionRegistrationResent, "person", fmt.Sprint(c.ID), c.Email, nil, nil, now))
+		return err
+	})
+}
+
+// ResetTwoStep turns a person's two-step verification off (they lost their
+// phone and codes); they can enrol again after signing in. Logged.
+func (a *App) ResetTwoStep(ctx context.Context, v Viewer, person canopy.PersonID) error {
+	if err := v.Require(PermReset2FA); err != nil {
+		return err
+	}
+	now := a.clock.Now()
+	return a.store.InTx(ctx, func(tx *store.Tx) error {
+		c, err := a.staffTarget(ctx, tx, v, person)
+		if err != nil {
+			return err
+		}
+		if c.TOTPEnabled.IsZero() {
+			return canopy.FieldErrors{"person": c.Name + " does not use two-step verification."}
+		}
+		if err := tx.ResetTOTP(ctx, c.ID); err != nil {
+			return err
+		}
+		_, err = tx.RecordChange(ctx, change(v.Actor, v.Org, canopy.ActionReset2FA, "person", fmt.Sprint(c.ID), c.Email,
+			map[string]string{"two_step": "on"}, map[string]string{"two_step": "off"}, now))
+		return err
+	})
+}

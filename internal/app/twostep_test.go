@@ -112,3 +112,58 @@ func TestTwoStepEnrolmentAndSignIn(t *testing.T) {
 		}
 	})
 }
+
+func TestAdminResendsRegistrationAndResetsTwoStep(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		admin := viewer(f.mspA, 900, canopy.RoleMSPAdmin)
+		neighbour := viewer(f.mspB, 901, canopy.RoleMSPAdmin)
+		p, err := f.app.CreateStaff(ctx, admin, app.StaffInput{OrgID: f.mspA.ID, Name: "Ana", Email: "ana@a.example", Roles: []canopy.Role{canopy.RolePartnerMarketing}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := registrationToken(t, s, "ana@a.example")
+		if err := f.app.ResendRegistration(ctx, neighbour, p.ID); !errors.Is(err, canopy.ErrNotFound) {
+			t.Errorf("neighbour resends: err = %v", err)
+		}
+		f.clock.Advance(time.Second)
+		if err := f.app.ResendRegistration(ctx, admin, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		second := registrationToken(t, s, "ana@a.example")
+		if second == first {
+			t.Fatal("resend reused the old link")
+		}
+		if _, err := f.app.RegistrationFor(ctx, first); !errors.Is(err, app.ErrRegistrationLinkUnusable) {
+			t.Errorf("old link after resend: err = %v", err)
+		}
+		if _, err := f.app.RegistrationFor(ctx, second); err != nil {
+			t.Errorf("new link: %v", err)
+		}
+
+		v := registeredStaff(t, f, "tom@a.example")
+		enrol, _ := f.app.BeginTOTP(ctx, v)
+		code, _ := auth.TOTPCode(enrol.Secret, f.clock.Now())
+		if _, err := f.app.ConfirmTOTP(ctx, v, code); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.app.ResetTwoStep(ctx, neighbour, v.PersonID); !errors.Is(err, canopy.ErrNotFound) {
+			t.Errorf("neighbour resets two-step: err = %v", err)
+		}
+		if err := f.app.ResetTwoStep(ctx, viewer(f.mspA, 902, canopy.RoleMSPAccounts), v.PersonID); !errors.Is(err, canopy.ErrForbidden) {
+			t.Errorf("MSP Accounts resets two-step: err = %v", err)
+		}
+		if err := f.app.ResetTwoStep(ctx, admin, v.PersonID); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(time.Minute)
+		if _, err := f.app.SignInPassword(ctx, "tom@a.example", pw, "", ""); err != nil {
+			t.Errorf("after the reset the password alone should sign in: %v", err)
+		}
+		entries, _ := s.Changes(ctx, canopy.ScopeOf(f.mspA), f.mspA.ID, canopy.ChangeFilter{Actions: []canopy.Action{canopy.ActionReset2FA, canopy.ActionRegistrationResent}})
+		if len(entries) != 2 {
+			t.Errorf("change log has %d reset/resend entries; want 2", len(entries))
+		}
+	})
+}

@@ -327,6 +327,8 @@ func TestStaffRoutesCrossTenantAndRemoveAccess(t *testing.T) {
 			{"MSP A checks MSP B's user", maya, "GET", beaPath, 404},
 			{"MSP A's remove page for MSP B's user", maya, "GET", beaPath + "/remove", 404},
 			{"MSP A removes MSP B's user", maya, "POST", beaPath + "/remove", 404},
+			{"MSP A resends MSP B's registration", maya, "POST", beaPath + "/resend", 404},
+			{"MSP A resets MSP B's two-step", maya, "POST", beaPath + "/reset-two-step", 404},
 			{"MSP Accounts lists users", tomClient, "GET", "/users", 404},
 			{"MSP Accounts opens Create user", tomClient, "GET", "/users/new", 404},
 			{"unknown person", maya, "GET", "/users/999999", 404},

@@ -318,3 +318,23 @@ func (s *Store) RecentLinkCount(ctx context.Context, id canopy.PersonID, purpose
 	}
 	return n, nil
 }
+
+// DeleteLinks removes a person's unused links of one purpose (a resend
+// kills the old link).
+func (tx *Tx) DeleteLinks(ctx context.Context, id canopy.PersonID, purpose string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM signin_links WHERE person_id = $1 AND purpose = $2 AND used_at IS NULL`, id, purpose); err != nil {
+		return fmt.Errorf("delete links: %w", err)
+	}
+	return nil
+}
+
+// ResetTOTP turns two-step verification off and removes recovery codes.
+func (tx *Tx) ResetTOTP(ctx context.Context, id canopy.PersonID) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE people SET totp_secret = '', totp_enabled_at = NULL WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("reset totp: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE person_id = $1`, id); err != nil {
+		return fmt.Errorf("reset totp: %w", err)
+	}
+	return nil
+}

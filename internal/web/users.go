@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -129,7 +131,8 @@ func (w *Web) UserStatus(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return w.render(rw, r, http.StatusOK, "user_status", page{Title: st.Person.Name, Nav: "users",
-		Data: map[string]any{"S": st, "CanManage": v.Can(app.PermManageStaff), "Self": id == v.PersonID}})
+		Data: map[string]any{"S": st, "CanManage": v.Can(app.PermManageStaff), "CanReset2FA": v.Can(app.PermReset2FA),
+			"Self": id == v.PersonID, "Done": r.URL.Query().Get("done")}})
 }
 
 // RemoveUserPage asks for confirmation before removing access.
@@ -160,5 +163,28 @@ func (w *Web) RemoveUserSubmit(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(rw, r, "/users?removed=1", http.StatusSeeOther)
+	return nil
+}
+
+// ResendRegistrationSubmit sends a new registration email.
+func (w *Web) ResendRegistrationSubmit(rw http.ResponseWriter, r *http.Request) error {
+	return w.userAction(rw, r, "resent", w.app.ResendRegistration)
+}
+
+// ResetTwoStepSubmit turns a person's two-step verification off.
+func (w *Web) ResetTwoStepSubmit(rw http.ResponseWriter, r *http.Request) error {
+	return w.userAction(rw, r, "two-step-reset", w.app.ResetTwoStep)
+}
+
+func (w *Web) userAction(rw http.ResponseWriter, r *http.Request, done string, act func(context.Context, app.Viewer, canopy.PersonID) error) error {
+	v, _ := ViewerFrom(r.Context())
+	id, err := personID(r)
+	if err != nil {
+		return err
+	}
+	if err := act(r.Context(), v, id); err != nil {
+		return err
+	}
+	http.Redirect(rw, r, fmt.Sprintf("/users/%d?done=%s", id, done), http.StatusSeeOther)
 	return nil
 }
