@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -418,5 +419,82 @@ func (a *App) ResetTwoStep(ctx context.Context, v Viewer, person canopy.PersonID
 		_, err = tx.RecordChange(ctx, change(v.Actor, v.Org, canopy.ActionReset2FA, "person", fmt.Sprint(c.ID), c.Email,
 			map[string]string{"two_step": "on"}, map[string]string{"two_step": "off"}, now))
 		return err
+	})
+}
+
+// StaffEdit is the edit form of a staff user at the viewer's organization.
+type StaffEdit struct {
+	Name  string
+	Phone string
+	Roles []canopy.Role
+}
+
+// UpdateStaff changes a staff user's name, phone and roles at the viewer's
+// organization. Each role granted or revoked and the profile change are
+// logged; new roles apply from the person's next request.
+func (a *App) UpdateStaff(ctx context.Context, v Viewer, person canopy.PersonID, in StaffEdit) error {
+	fe := canopy.FieldErrors{}
+	in.Name, in.Phone = strings.TrimSpace(in.Name), strings.TrimSpace(in.Phone)
+	if in.Name == "" {
+		fe.Add("name", "Enter the person's name.")
+	} else if len(in.Name) > 200 {
+		fe.Add("name", "Use at most 200 characters.")
+	}
+	if in.Phone != "" && !phonePattern.MatchString(in.Phone) {
+		fe.Add("phone", "Enter a phone number with digits, spaces and an optional leading +.")
+	}
+	if len(in.Roles) == 0 {
+		fe.Add("roles", "Choose at least one role. To take all access away, use Remove access.")
+	}
+	for _, r := range in.Roles {
+		if !v.MayGrant(r, v.Org.Kind) {
+			fe.Add("roles", fmt.Sprintf("You cannot give the role %s here.", r.Label()))
+		}
+	}
+	if person == v.PersonID {
+		fe.Add("roles", "You cannot change your own roles; ask another administrator.")
+	}
+	now := a.clock.Now()
+	return a.store.InTx(ctx, func(tx *store.Tx) error {
+		c, err := a.staffTarget(ctx, tx, v, person)
+		if err != nil {
+			return err
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		id := fmt.Sprint(c.ID)
+		if c.Name != in.Name || c.Phone != in.Phone {
+			if err := tx.UpdatePerson(ctx, c.ID, in.Name, in.Phone, now); err != nil {
+				return err
+			}
+			if _, err := tx.RecordChange(ctx, change(v.Actor, v.Org, canopy.ActionUpdateUser, "person", id, c.Email,
+				map[string]string{"name": c.Name, "phone": c.Phone}, map[string]string{"name": in.Name, "phone": in.Phone}, now)); err != nil {
+				return err
+			}
+		}
+		roles := make([]string, len(in.Roles))
+		for i, r := range in.Roles {
+			roles[i] = string(r)
+		}
+		before, err := tx.SetMembershipRoles(ctx, c.ID, v.Org.ID, roles)
+		if err != nil {
+			return err
+		}
+		for _, r := range roles {
+			if !slices.Contains(before, r) {
+				if _, err := tx.RecordChange(ctx, change(v.Actor, v.Org, canopy.ActionGrantRole, "person", id, c.Email, nil, map[string]string{"role": r}, now)); err != nil {
+					return err
+				}
+			}
+		}
+		for _, r := range before {
+			if !slices.Contains(roles, r) {
+				if _, err := tx.RecordChange(ctx, change(v.Actor, v.Org, canopy.ActionRevokeRole, "person", id, c.Email, map[string]string{"role": r}, nil, now)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 }

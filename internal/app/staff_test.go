@@ -198,3 +198,37 @@ func TestRegistrationLinkExpiresAfterSevenDays(t *testing.T) {
 		}
 	})
 }
+
+func TestUpdateStaffChangesRolesWithLogAndTakesEffectAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		admin := viewer(f.mspA, 900, canopy.RoleMSPAdmin)
+		v := registeredStaff(t, f, "tom@a.example")
+		session, _ := f.app.SignInPassword(ctx, "tom@a.example", pw, "", "")
+		var fe canopy.FieldErrors
+		if err := f.app.UpdateStaff(ctx, admin, v.PersonID, app.StaffEdit{Name: "", Roles: nil}); !errors.As(err, &fe) || fe["name"] == "" || fe["roles"] == "" {
+			t.Errorf("empty edit: err = %v", err)
+		}
+		if err := f.app.UpdateStaff(ctx, viewer(f.mspB, 901, canopy.RoleMSPAdmin), v.PersonID, app.StaffEdit{Name: "X", Roles: []canopy.Role{canopy.RoleMSPAdmin}}); !errors.Is(err, canopy.ErrNotFound) {
+			t.Errorf("neighbour edits: err = %v", err)
+		}
+		f.clock.Advance(time.Second)
+		err := f.app.UpdateStaff(ctx, admin, v.PersonID, app.StaffEdit{Name: "Tom O.", Phone: "+1 555 0100", Roles: []canopy.Role{canopy.RoleMSPImplementationLead}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, err := f.app.Authenticate(ctx, session, "", "")
+		if err != nil || after.Name != "Tom O." || !after.Can(app.PermManageCustomers) || after.Can(app.PermProspects) {
+			t.Errorf("after edit: %+v, %v; want Implementation Lead rights on the next request", after.Roles, err)
+		}
+		entries, _ := s.Changes(ctx, canopy.ScopeOf(f.mspA), f.mspA.ID, canopy.ChangeFilter{Actions: []canopy.Action{canopy.ActionGrantRole, canopy.ActionRevokeRole, canopy.ActionUpdateUser}, Since: f.clock.Now()})
+		got := map[canopy.Action]int{}
+		for _, e := range entries {
+			got[e.Action]++
+		}
+		if got[canopy.ActionGrantRole] != 1 || got[canopy.ActionRevokeRole] != 1 || got[canopy.ActionUpdateUser] != 1 {
+			t.Errorf("change log for the edit = %v; want one grant, one revoke, one update", got)
+		}
+	})
+}

@@ -44,6 +44,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /users/{id}", signedIn(w.Handle(w.UserStatus)))
 	mux.Handle("GET /users/{id}/remove", signedIn(w.Handle(w.RemoveUserPage)))
 	mux.Handle("POST /users/{id}/remove", signedIn(w.Handle(w.RemoveUserSubmit)))
+	mux.Handle("GET /users/{id}/edit", signedIn(w.Handle(w.EditUserPage)))
+	mux.Handle("POST /users/{id}/edit", signedIn(w.Handle(w.EditUserSubmit)))
 	mux.Handle("POST /users/{id}/resend", signedIn(w.Handle(w.ResendRegistrationSubmit)))
 	mux.Handle("POST /users/{id}/reset-two-step", signedIn(w.Handle(w.ResetTwoStepSubmit)))
 	mux.Handle("GET /users/new", signedIn(w.Handle(w.NewUserPage)))

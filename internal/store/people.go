@@ -338,3 +338,27 @@ func (tx *Tx) ResetTOTP(ctx context.Context, id canopy.PersonID) error {
 	}
 	return nil
 }
+
+// UpdatePerson changes a person's name and phone.
+func (tx *Tx) UpdatePerson(ctx context.Context, id canopy.PersonID, name, phone string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE people SET name = $2, phone = $3, updated_at = $4 WHERE id = $1`, id, name, phone, now.UnixMilli()); err != nil {
+		return fmt.Errorf("update person: %w", err)
+	}
+	return nil
+}
+
+// SetMembershipRoles replaces the roles of a membership; it returns the
+// roles it held before.
+func (tx *Tx) SetMembershipRoles(ctx context.Context, person canopy.PersonID, org canopy.OrgID, roles []string) ([]string, error) {
+	var before string
+	if err := tx.QueryRowContext(ctx, `SELECT roles FROM memberships WHERE person_id = $1 AND org_id = $2`, person, org).Scan(&before); err != nil {
+		return nil, notFound("membership", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE memberships SET roles = $3 WHERE person_id = $1 AND org_id = $2`, person, org, strings.Join(roles, ",")); err != nil {
+		return nil, fmt.Errorf("set roles: %w", err)
+	}
+	if before == "" {
+		return nil, nil
+	}
+	return strings.Split(before, ","), nil
+}

@@ -188,3 +188,58 @@ func (w *Web) userAction(rw http.ResponseWriter, r *http.Request, done string, a
 	http.Redirect(rw, r, fmt.Sprintf("/users/%d?done=%s", id, done), http.StatusSeeOther)
 	return nil
 }
+
+// EditUserPage shows the edit form of a staff user.
+func (w *Web) EditUserPage(rw http.ResponseWriter, r *http.Request) error {
+	v, _ := ViewerFrom(r.Context())
+	if err := v.Require(app.PermManageStaff); err != nil {
+		return err
+	}
+	id, err := personID(r)
+	if err != nil {
+		return err
+	}
+	st, err := w.app.StaffStatusCheck(r.Context(), v, id)
+	if err != nil {
+		return err
+	}
+	values := url.Values{"name": {st.Person.Name}, "phone": {st.Person.Phone}}
+	for _, m := range st.Memberships {
+		if m.Org.ID == v.Org.ID {
+			values["roles"] = m.Roles
+		}
+	}
+	return w.render(rw, r, http.StatusOK, "user_edit", page{Title: "Edit " + st.Person.Name, Nav: "users",
+		Data: map[string]any{"S": st, "Form": form{Values: values}, "Roles": grantableRoles(v)}})
+}
+
+// EditUserSubmit saves the edit form.
+func (w *Web) EditUserSubmit(rw http.ResponseWriter, r *http.Request) error {
+	v, _ := ViewerFrom(r.Context())
+	id, err := personID(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return canopy.FieldErrors{"form": "The form could not be read."}
+	}
+	in := app.StaffEdit{Name: r.PostFormValue("name"), Phone: r.PostFormValue("phone")}
+	for _, role := range r.PostForm["roles"] {
+		in.Roles = append(in.Roles, canopy.Role(role))
+	}
+	err = w.app.UpdateStaff(r.Context(), v, id, in)
+	if err == nil {
+		http.Redirect(rw, r, fmt.Sprintf("/users/%d?done=saved", id), http.StatusSeeOther)
+		return nil
+	}
+	fe, other := formError(err)
+	if other != nil {
+		return other
+	}
+	st, err := w.app.StaffStatusCheck(r.Context(), v, id)
+	if err != nil {
+		return err
+	}
+	return w.render(rw, r, http.StatusUnprocessableEntity, "user_edit", page{Title: "Edit " + st.Person.Name, Nav: "users",
+		Data: map[string]any{"S": st, "Form": form{Values: r.PostForm, Errors: fe}, "Roles": grantableRoles(v)}})
+}
