@@ -9,6 +9,8 @@ func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	w := s.Web
 	signedIn := func(h http.Handler) http.Handler { return w.RequireSession(h) }
+	// Attempts to guess passwords, codes and links: 20 a minute per address.
+	attempts := newIPLimiter(20, 20).throttle
 
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -20,16 +22,16 @@ func (s *server) routes() http.Handler {
 
 	// Sign-in.
 	mux.Handle("GET /signin", w.Handle(w.SignIn))
-	mux.Handle("POST /signin", w.Handle(w.SignInSubmit))
-	mux.Handle("POST /signin/code", w.Handle(w.SecondFactorSubmit))
+	mux.Handle("POST /signin", attempts(w.Handle(w.SignInSubmit)))
+	mux.Handle("POST /signin/code", attempts(w.Handle(w.SecondFactorSubmit)))
 	mux.Handle("GET /password/forgot", w.Handle(w.ForgotPage))
-	mux.Handle("POST /password/forgot", w.Handle(w.ForgotSubmit))
+	mux.Handle("POST /password/forgot", attempts(w.Handle(w.ForgotSubmit)))
 	mux.Handle("GET /password/reset/{token}", w.Handle(w.ResetPage))
-	mux.Handle("POST /password/reset/{token}", w.Handle(w.ResetSubmit))
+	mux.Handle("POST /password/reset/{token}", attempts(w.Handle(w.ResetSubmit)))
 	mux.Handle("GET /register/{token}", w.Handle(w.RegisterPage))
 	mux.Handle("POST /register/{token}", w.Handle(w.RegisterSubmit))
 	mux.Handle("GET /signin/link/{token}", w.Handle(w.LinkPage))
-	mux.Handle("POST /signin/link", w.Handle(w.RedeemLink))
+	mux.Handle("POST /signin/link", attempts(w.Handle(w.RedeemLink)))
 	mux.Handle("POST /signout", w.Handle(w.SignOut))
 
 	// Portal pages.

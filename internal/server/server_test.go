@@ -506,3 +506,21 @@ func TestSignOutEverywhereElse(t *testing.T) {
 		}
 	})
 }
+
+func TestSignInAttemptsAreThrottledPerAddress(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	w := newWorld(t, s)
+	c := w.srv.Client()
+	codes := map[int]int{}
+	for i := 0; i < 25; i++ {
+		resp, err := c.PostForm(w.srv.URL+"/signin", url.Values{"email": {"maya@a.example"}, "password": {"guess number " + fmt.Sprint(i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes[resp.StatusCode]++
+	}
+	if codes[http.StatusTooManyRequests] < 4 || codes[http.StatusUnauthorized] < 19 {
+		t.Errorf("25 rapid attempts gave %v; want about 20 answered and the rest 429", codes)
+	}
+}
