@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/canopy-channel/canopy/internal/api"
 	"github.com/canopy-channel/canopy/internal/app"
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/config"
@@ -89,7 +90,8 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	handler := server.NewServer(server.Deps{Store: st, Web: pages, Log: log, TLS: cfg.TLS()})
+	apiHandler := api.Handler(api.Deps{App: a, Log: log, CookieName: web.SessionCookie})
+	handler := server.NewServer(server.Deps{Store: st, Web: pages, API: apiHandler, Log: log, TLS: cfg.TLS()})
 
 	srv := &http.Server{
 		Handler:           handler,

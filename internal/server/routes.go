@@ -3,8 +3,9 @@ package server
 import "net/http"
 
 // routes lists every route Canopy serves: web pages, static files,
-// operations endpoints (and, as they arrive, /api/v1, /scim/v2 and the
-// end-user portal).
+// operations endpoints and the /api/v1 subtree (its operations are listed
+// in internal/api and its OpenAPI document); /scim/v2 and the end-user
+// portal join as they arrive.
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	w := s.Web
@@ -16,6 +17,11 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metricsHandler())
+
+	// JSON API (OpenAPI document at /api/v1/openapi.json).
+	if s.API != nil {
+		mux.Handle("/api/v1/", s.API)
+	}
 
 	// Static files under content-hashed names.
 	mux.HandleFunc("GET /static/", w.Static)

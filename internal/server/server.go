@@ -21,6 +21,7 @@ import (
 type Deps struct {
 	Store *store.Store
 	Web   *web.Web
+	API   http.Handler // /api/v1
 	Log   *slog.Logger
 	// TLS makes the server send Strict-Transport-Security.
 	TLS bool

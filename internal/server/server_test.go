@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canopy-channel/canopy/internal/api"
 	"github.com/canopy-channel/canopy/internal/app"
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/mail"
@@ -44,7 +45,8 @@ func newWorld(t *testing.T, s *store.Store) world {
 		t.Fatal(err)
 	}
 	w := world{app: a}
-	w.srv = httptest.NewServer(server.NewServer(server.Deps{Store: s, Web: pages, Log: log}))
+	w.srv = httptest.NewServer(server.NewServer(server.Deps{Store: s, Web: pages, Log: log,
+		API: api.Handler(api.Deps{App: a, Log: log, CookieName: web.SessionCookie})}))
 	t.Cleanup(w.srv.Close)
 	root, err := a.CreatePlatform(ctx, "Canopy")
 	if err != nil {
@@ -523,4 +525,73 @@ func TestSignInAttemptsAreThrottledPerAddress(t *testing.T) {
 	if codes[http.StatusTooManyRequests] < 4 || codes[http.StatusUnauthorized] < 19 {
 		t.Errorf("25 rapid attempts gave %v; want about 20 answered and the rest 429", codes)
 	}
+}
+
+func apiCall(t *testing.T, c *http.Client, method, u, body string) (int, string, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+}
+
+func TestAPIStaffWithProblemJSONAndCrossTenant404(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		bea, err := w.app.AddStaff(ctx, canopy.System("test"), canopy.ScopeOf(w.mspB), app.NewStaff{OrgID: w.mspB.ID, Name: "Bea", Email: "bea@b.example", Roles: []canopy.Role{canopy.RoleMSPAdmin}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		maya := w.client(t, w.staffA.ID, w.mspA.ID)
+		base := w.srv.URL + "/api/v1"
+
+		// No session: 401 problem+json.
+		code, ctype, _ := apiCall(t, w.srv.Client(), "GET", base+"/staff", "")
+		if code != 401 || !strings.HasPrefix(ctype, "application/problem+json") {
+			t.Errorf("signed out: %d %s", code, ctype)
+		}
+		// The OpenAPI document is public and lists the operations.
+		code, _, doc := apiCall(t, w.srv.Client(), "GET", base+"/openapi.json", "")
+		if code != 200 || !strings.Contains(doc, `"/api/v1/staff/{id}"`) || !strings.Contains(doc, `"3.1`) {
+			t.Errorf("openapi = %d", code)
+		}
+		// Bad input: 422 with the field, nothing stored.
+		code, ctype, body := apiCall(t, maya, "POST", base+"/staff", `{"name":"","email":"tom@","roles":["wizard"]}`)
+		if code != 422 || !strings.HasPrefix(ctype, "application/problem+json") || !strings.Contains(body, "body.email") || !strings.Contains(body, "body.roles") {
+			t.Errorf("bad create = %d %s %s", code, ctype, body)
+		}
+		if _, err := s.CredentialsByEmail(ctx, "tom@"); err == nil {
+			t.Error("a refused create stored a person")
+		}
+		code, _, body = apiCall(t, maya, "POST", base+"/staff", `{"name":"Tom Okafor","email":"tom@a.example","roles":["msp_accounts"]}`)
+		if code != 201 || !strings.Contains(body, `"status":"unregistered"`) {
+			t.Fatalf("create = %d %s", code, body)
+		}
+		code, _, body = apiCall(t, maya, "GET", base+"/staff?q=tom", "")
+		if code != 200 || !strings.Contains(body, "tom@a.example") || strings.Contains(body, "maya@") {
+			t.Errorf("list q=tom = %d %s", code, body)
+		}
+		// Every route on MSP B's user answers 404, as for a missing one.
+		bp := fmt.Sprintf("%s/staff/%d", base, bea.ID)
+		for _, c := range []struct{ method, path, body string }{
+			{"GET", bp, ""}, {"PATCH", bp, `{"name":"X","roles":["msp_accounts"]}`}, {"DELETE", bp, ""},
+			{"POST", bp + "/resend-registration", ""}, {"POST", bp + "/reset-two-step", ""},
+		} {
+			code, ctype, body := apiCall(t, maya, c.method, c.path, c.body)
+			if code != 404 || !strings.HasPrefix(ctype, "application/problem+json") || strings.Contains(body, "bea@") {
+				t.Errorf("%s %s = %d %s", c.method, c.path, code, ctype)
+			}
+		}
+		if _, _, err := s.PersonInScope(ctx, canopy.ScopeOf(w.mspB), bea.ID); err != nil {
+			t.Errorf("MSP B's user after the attempts: %v", err)
+		}
+	})
 }

@@ -1,0 +1,113 @@
+// Package api serves the JSON API under /api/v1: code-first OpenAPI 3.1
+// (huma on net/http's ServeMux) and RFC 9457 problem+json errors mapped
+// from the domain's error kinds in one table. It calls app only.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+)
+
+// Deps are what the API needs.
+type Deps struct {
+	App        *app.App
+	Log        *slog.Logger
+	CookieName string // the session cookie (API keys come later)
+}
+
+type api struct {
+	Deps
+}
+
+type viewerKey struct{}
+
+// Handler returns the /api/v1 handler. Every operation needs a session,
+// except the OpenAPI document.
+func Handler(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	config := huma.DefaultConfig("Canopy API", "1.0.0")
+	config.OpenAPIPath = "/api/v1/openapi"
+	config.DocsPath = "" // the hosted docs page loads scripts from elsewhere; the CSP forbids it
+	config.SchemasPath = "/api/v1/schemas"
+	config.Info.Description = "Everything in Canopy's pages, as JSON. Errors are RFC 9457 problem+json; other tenants' objects answer 404."
+	h := humago.New(mux, config)
+	a := &api{Deps: d}
+	a.register(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/v1/openapi") || strings.HasPrefix(r.URL.Path, "/api/v1/schemas") {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var token string
+		if c, err := r.Cookie(d.CookieName); err == nil {
+			token = c.Value
+		}
+		v, err := d.App.Authenticate(r.Context(), token, clientIP(r), r.UserAgent())
+		if err != nil {
+			status, title := http.StatusUnauthorized, "Sign in first: this API takes the session cookie of a signed-in person."
+			if !errors.Is(err, canopy.ErrUnauthenticated) {
+				status, title = http.StatusInternalServerError, "Canopy could not check the session."
+				d.Log.ErrorContext(r.Context(), "api authenticate", "err", err)
+			}
+			writeProblem(w, status, title)
+			return
+		}
+		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, v)))
+	})
+}
+
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	b, _ := jsonMarshal(huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail})
+	w.Write(b)
+}
+
+func viewer(ctx context.Context) app.Viewer {
+	v, _ := ctx.Value(viewerKey{}).(app.Viewer)
+	return v
+}
+
+func clientIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
+
+// problem maps an error kind to its problem+json response: the one table
+// of this adapter. Another tenant's object is 404, like a missing one.
+func (a *api) problem(ctx context.Context, err error) error {
+	var fe canopy.FieldErrors
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		details := make([]error, 0, len(fe))
+		for field, msg := range fe {
+			details = append(details, &huma.ErrorDetail{Location: "body." + field, Message: msg})
+		}
+		return huma.Error422UnprocessableEntity("The request has values that cannot be used; see errors.", details...)
+	case errors.Is(err, canopy.ErrNotFound):
+		return huma.Error404NotFound("Not found, or outside the organizations you can reach.")
+	case errors.Is(err, canopy.ErrForbidden):
+		return huma.Error403Forbidden("Your roles do not allow this.")
+	case errors.Is(err, canopy.ErrConflict):
+		return huma.Error409Conflict(err.Error())
+	case errors.Is(err, canopy.ErrUnauthenticated):
+		return huma.Error401Unauthorized(err.Error())
+	case errors.Is(err, canopy.ErrInvalid):
+		return huma.Error422UnprocessableEntity(err.Error())
+	}
+	a.Log.ErrorContext(ctx, "api request failed", "err", err)
+	return huma.Error500InternalServerError("Canopy could not finish this request; nothing was changed.")
+}
