@@ -60,6 +60,10 @@ func Handler(d Deps) http.Handler {
 			writeProblem(w, status, title)
 			return
 		}
+		if v.MustEnrolTwoStep {
+			writeProblem(w, http.StatusForbidden, "An organization you belong to requires two-step verification: turn it on in the portal first.")
+			return
+		}
 		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, v)))
 	})
 }

@@ -79,6 +79,9 @@ type Viewer struct {
 	Org      canopy.Org
 	Roles    []canopy.Role
 	Actor    canopy.Actor
+	// MustEnrolTwoStep: an organization of theirs requires two-step
+	// verification and they have not enrolled; only enrolment is open.
+	MustEnrolTwoStep bool
 }
 
 // Scope is the subtree the viewer may see.

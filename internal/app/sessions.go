@@ -143,7 +143,7 @@ func (a *App) Authenticate(ctx context.Context, token, ip, userAgent string) (Vi
 		roles[i] = canopy.Role(r)
 	}
 	return Viewer{
-		PersonID: sess.PersonID, Name: sess.PersonName, Email: sess.PersonEmail, Org: org, Roles: roles,
+		PersonID: sess.PersonID, Name: sess.PersonName, Email: sess.PersonEmail, Org: org, Roles: roles, MustEnrolTwoStep: sess.MustEnrolTwoStep,
 		Actor: canopy.Actor{Kind: canopy.ActorPerson, PersonID: sess.PersonID, Name: sess.PersonName, IP: ip, UserAgent: userAgent},
 	}, nil
 }

@@ -89,6 +89,9 @@ func (a *App) ConfirmTOTP(ctx context.Context, v Viewer, code string) ([]string,
 		if err := tx.EnableTOTP(ctx, v.PersonID, step, hashes, now); err != nil {
 			return err
 		}
+		if err := tx.ClearMustEnrol(ctx, v.PersonID); err != nil {
+			return err
+		}
 		_, err = tx.RecordChange(ctx, change(v.Actor, v.Org, canopy.ActionUpdateUser, "person", fmt.Sprint(v.PersonID), v.Email,
 			map[string]string{"two_step": "off"}, map[string]string{"two_step": "on"}, now))
 		return err
@@ -167,17 +170,52 @@ func (a *App) SignInSecondFactor(ctx context.Context, pending, code, ip, userAge
 	return sessionToken, nil
 }
 
-// openSession records a successful sign-in and creates the session.
+// openSession records a successful sign-in and creates the session. When
+// one of the person's organizations enforces two-step verification and
+// they have not enrolled, the session reaches only the enrolment page.
 func (a *App) openSession(ctx context.Context, tx *store.Tx, p store.Person, org canopy.Org, method, ip, userAgent string, now time.Time) (string, error) {
 	token, hash := newToken()
 	if err := tx.RecordLogin(ctx, p.ID, true, "", time.Time{}, now); err != nil {
 		return "", err
 	}
+	creds, err := tx.Credentials(ctx, p.ID)
+	if err != nil {
+		return "", err
+	}
+	mustEnrol := false
+	if creds.TOTPEnabled.IsZero() {
+		if mustEnrol, err = a.store.TwoStepRequired(ctx, p.ID); err != nil {
+			return "", err
+		}
+	}
 	if err := tx.CreateSession(ctx, store.Session{TokenHash: hash, PersonID: p.ID, OrgID: org.ID,
-		Created: now, LastSeen: now, Expires: now.Add(a.sessionMax), IP: ip, UserAgent: userAgent}); err != nil {
+		Created: now, LastSeen: now, Expires: now.Add(a.sessionMax), IP: ip, UserAgent: userAgent, MustEnrolTwoStep: mustEnrol}); err != nil {
 		return "", err
 	}
 	actor := canopy.Actor{Kind: canopy.ActorPerson, PersonID: p.ID, Name: p.Name, IP: ip, UserAgent: userAgent}
-	_, err := tx.RecordChange(ctx, change(actor, org, canopy.ActionSignIn, "person", fmt.Sprint(p.ID), p.Email, nil, map[string]string{"method": method}, now))
+	_, err = tx.RecordChange(ctx, change(actor, org, canopy.ActionSignIn, "person", fmt.Sprint(p.ID), p.Email, nil, map[string]string{"method": method}, now))
 	return token, err
+}
+
+// SetTwoStepEnforced makes an organization in the viewer's subtree require
+// two-step verification of its members (or not), logged as a settings
+// change. Members without it must enrol at their next sign-in.
+func (a *App) SetTwoStepEnforced(ctx context.Context, v Viewer, org canopy.OrgID, on bool) error {
+	if err := v.Require(PermManageCustomerOrg); err != nil {
+		return err
+	}
+	now := a.clock.Now()
+	return a.store.InTx(ctx, func(tx *store.Tx) error {
+		o, err := tx.Org(ctx, v.Scope(), org)
+		if err != nil {
+			return err
+		}
+		before, err := tx.SetEnforceTwoStep(ctx, v.Scope(), org, on)
+		if err != nil || before == on {
+			return err
+		}
+		_, err = tx.RecordChange(ctx, change(v.Actor, o, canopy.ActionUpdateSettings, "organization", o.TenantID, o.Name,
+			map[string]bool{"enforce_two_step": before}, map[string]bool{"enforce_two_step": on}, now))
+		return err
+	})
 }

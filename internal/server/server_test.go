@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/canopy-channel/canopy/internal/api"
 	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/auth"
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/mail"
 	"github.com/canopy-channel/canopy/internal/server"
@@ -89,8 +91,8 @@ func (w world) client(t *testing.T, person canopy.PersonID, org canopy.OrgID) *h
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.Request.URL.Path != "/" {
-		t.Fatalf("sign-in landed on %s", resp.Request.URL.Path)
+	if p := resp.Request.URL.Path; p != "/" && p != "/account/two-step" {
+		t.Fatalf("sign-in landed on %s", p)
 	}
 	return c
 }
@@ -592,6 +594,64 @@ func TestAPIStaffWithProblemJSONAndCrossTenant404(t *testing.T) {
 		}
 		if _, _, err := s.PersonInScope(ctx, canopy.ScopeOf(w.mspB), bea.ID); err != nil {
 			t.Errorf("MSP B's user after the attempts: %v", err)
+		}
+	})
+}
+
+// An organization that enforces two-step verification sends its members
+// without it to enrolment at their next sign-in; nothing else opens until
+// they have enrolled.
+func TestEnforcedTwoStepForcesEnrolment(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		admin := app.Viewer{PersonID: w.staffA.ID, Org: w.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}, Actor: canopy.System("test")}
+		if err := w.app.SetTwoStepEnforced(ctx, app.Viewer{Org: w.mspB, Roles: []canopy.Role{canopy.RoleMSPAdmin}}, w.custA.ID, true); !errors.Is(err, canopy.ErrNotFound) {
+			t.Errorf("neighbour enforcing on customer A: %v", err)
+		}
+		if err := w.app.SetTwoStepEnforced(ctx, admin, w.custA.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		cora := w.client(t, w.staffCus.ID, w.custA.ID) // Cora's membership is at customer A
+		noRedirect := *cora
+		noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		for _, p := range []string{"/", "/tenants", "/users"} {
+			resp, err := noRedirect.Get(w.srv.URL + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account/two-step" {
+				t.Errorf("GET %s before enrolling = %d → %s; want the enrolment page", p, resp.StatusCode, resp.Header.Get("Location"))
+			}
+		}
+		if code, _, _ := apiCall(t, cora, "GET", w.srv.URL+"/api/v1/staff", ""); code != 403 {
+			t.Errorf("API before enrolling = %d; want 403", code)
+		}
+		_, body := fetch(t, cora, w.srv.URL+"/account/two-step")
+		if !strings.Contains(body, "requires two-step verification") {
+			t.Fatal("the enrolment page does not say why")
+		}
+		secret := regexp.MustCompile(`id="manual-key" class="key">([A-Z2-7]+)<`).FindStringSubmatch(body)
+		if secret == nil {
+			t.Fatal("no manual key on the enrolment page")
+		}
+		code, err := auth.TOTPCode(secret[1], time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := cora.PostForm(w.srv.URL+"/account/two-step", url.Values{"code": {code}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if code, _ := fetch(t, cora, w.srv.URL+"/tenants"); code != 200 {
+			t.Errorf("after enrolling /tenants = %d; want 200", code)
+		}
+		// Maya's organization (MSP A) does not enforce: she is not limited.
+		maya := w.client(t, w.staffA.ID, w.mspA.ID)
+		if code, _ := fetch(t, maya, w.srv.URL+"/tenants"); code != 200 {
+			t.Errorf("unaffected member = %d", code)
 		}
 	})
 }

@@ -316,3 +316,29 @@ func (s *Store) Ancestors(ctx context.Context, scope canopy.Scope, o canopy.Org)
 	}
 	return out, rows.Err()
 }
+
+// TwoStepRequired reports whether any organization where the person holds
+// an active membership enforces two-step verification (strictest wins).
+func (s *Store) TwoStepRequired(ctx context.Context, person canopy.PersonID) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships m JOIN orgs o ON o.id = m.org_id
+		WHERE m.person_id = $1 AND m.status = 'active' AND o.enforce_two_step = $2`, person, true).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("two-step required: %w", err)
+	}
+	return n > 0, nil
+}
+
+// SetEnforceTwoStep sets whether an organization in scope requires
+// two-step verification; it returns the previous value.
+func (tx *Tx) SetEnforceTwoStep(ctx context.Context, scope canopy.Scope, org canopy.OrgID, on bool) (bool, error) {
+	lo, hi := scope.Bounds()
+	var before bool
+	if err := tx.QueryRowContext(ctx, `SELECT enforce_two_step FROM orgs WHERE id = $1 AND path >= $2 AND path < $3`, org, lo, hi).Scan(&before); err != nil {
+		return false, notFound("org", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE orgs SET enforce_two_step = $2 WHERE id = $1`, org, on); err != nil {
+		return false, fmt.Errorf("enforce two-step: %w", err)
+	}
+	return before, nil
+}

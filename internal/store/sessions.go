@@ -24,13 +24,15 @@ type Session struct {
 	PersonEmail      string
 	Roles            []string
 	MembershipStatus string // "" when the membership is gone
+	// MustEnrolTwoStep limits the session to enrolment.
+	MustEnrolTwoStep bool
 }
 
 // CreateSession stores a session under the hash of its token.
 func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, person_id, org_id, created_at, last_seen_at, expires_at, ip, user_agent)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.TokenHash, s.PersonID, s.OrgID,
-		s.Created.UnixMilli(), s.LastSeen.UnixMilli(), s.Expires.UnixMilli(), s.IP, s.UserAgent)
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, person_id, org_id, created_at, last_seen_at, expires_at, ip, user_agent, must_enrol_two_step)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.TokenHash, s.PersonID, s.OrgID,
+		s.Created.UnixMilli(), s.LastSeen.UnixMilli(), s.Expires.UnixMilli(), s.IP, s.UserAgent, s.MustEnrolTwoStep)
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -43,12 +45,12 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (Session, error)
 	var created, seen, expires int64
 	var roles string
 	err := s.r.QueryRowContext(ctx, `SELECT s.token_hash, s.person_id, s.org_id, s.created_at, s.last_seen_at, s.expires_at,
-		s.ip, s.user_agent, p.name, p.email, COALESCE(m.roles, ''), COALESCE(m.status, '')
+		s.ip, s.user_agent, p.name, p.email, COALESCE(m.roles, ''), COALESCE(m.status, ''), s.must_enrol_two_step
 		FROM sessions s JOIN people p ON p.id = s.person_id
 		LEFT JOIN memberships m ON m.person_id = s.person_id AND m.org_id = s.org_id
 		WHERE s.token_hash = $1`, hash).Scan(
 		&out.TokenHash, &out.PersonID, &out.OrgID, &created, &seen, &expires, &out.IP, &out.UserAgent, &out.PersonName, &out.PersonEmail,
-		&roles, &out.MembershipStatus)
+		&roles, &out.MembershipStatus, &out.MustEnrolTwoStep)
 	if err != nil {
 		return Session{}, notFound("session", err)
 	}
@@ -175,6 +177,14 @@ func (s *Store) RotateSession(ctx context.Context, oldHash, newHash string) erro
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("rotate session: %w", canopy.ErrUnauthenticated)
+	}
+	return nil
+}
+
+// ClearMustEnrol lifts the enrolment-only limit from a person's sessions.
+func (tx *Tx) ClearMustEnrol(ctx context.Context, person canopy.PersonID) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET must_enrol_two_step = $2 WHERE person_id = $1`, person, false); err != nil {
+		return fmt.Errorf("clear must-enrol: %w", err)
 	}
 	return nil
 }

@@ -288,9 +288,16 @@ func (w *Web) RequireSession(next http.Handler) http.Handler {
 			w.renderError(rw, r, err)
 			return
 		}
+		if v.MustEnrolTwoStep && !enrolmentPath(r.URL.Path) {
+			http.Redirect(rw, r, "/account/two-step", http.StatusSeeOther)
+			return
+		}
 		next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), viewerKey{}, v)))
 	})
 }
+
+// enrolmentPath reports the pages a session limited to enrolment may use.
+func enrolmentPath(p string) bool { return p == "/account/two-step" || p == "/signout" }
 
 func (w *Web) clearSessionCookie(rw http.ResponseWriter) {
 	http.SetCookie(rw, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: w.secureCookies, SameSite: http.SameSiteLaxMode})
