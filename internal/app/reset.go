@@ -49,11 +49,16 @@ func (a *App) RequestPasswordReset(ctx context.Context, email string) error {
 		if err := tx.CreateSigninLink(ctx, store.SigninLink{TokenHash: hash, PersonID: creds.ID, OrgID: org.ID, Purpose: PurposeReset, Created: now, Expires: now.Add(resetTTL)}); err != nil {
 			return err
 		}
-		text := fmt.Sprintf("Hello %s,\n\nSomeone asked to reset the password of your Canopy account.\n\n"+
-			"To choose a new password, open this link and answer your security question:\n%s\n\n"+
-			"The link works once, for one hour. If you did not ask for this, ignore this email: your password stays as it is.\n",
-			creds.Name, link)
-		_, err := a.outbox.Queue(ctx, tx, org.ID, "password_reset", mail.Message{To: creds.Email, FromName: "Canopy", Subject: "Reset your Canopy password", Text: text})
+		msg, err := mail.Letter{Brand: org.Name, To: creds.Email, Subject: "Reset your Canopy password",
+			Greeting:    "Hello " + creds.Name + ",",
+			Paragraphs:  []string{"Someone asked to reset the password of your Canopy account.", "To choose a new password, open this link and answer your security question."},
+			ActionLabel: "Choose a new password", ActionURL: link,
+			After: []string{"The link works once, for one hour.", "If you did not ask for this, ignore this email: your password stays as it is."},
+		}.Message()
+		if err != nil {
+			return err
+		}
+		_, err = a.outbox.Queue(ctx, tx, org.ID, "password_reset", msg)
 		return err
 	})
 }

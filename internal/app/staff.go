@@ -131,12 +131,16 @@ func (a *App) sendRegistration(ctx context.Context, tx *store.Tx, p store.Person
 		return err
 	}
 	link := a.baseURL + "/register/" + token
-	text := fmt.Sprintf("Hello %s,\n\n%s has given you access to Canopy, the partner portal.\n\n"+
-		"Finish setting up your account — choose a password and a security question — here:\n%s\n\n"+
-		"The link works once and expires on %s (UTC). If it has expired, ask your administrator to resend it.\n",
-		p.Name, org.Name, link, now.Add(registrationTTL).Format("2 January 2006 at 15:04"))
-	_, err := a.outbox.Queue(ctx, tx, org.ID, "registration", mail.Message{To: p.Email, FromName: org.Name + " via Canopy",
-		Subject: "Finish setting up your Canopy account", Text: text})
+	msg, err := mail.Letter{Brand: org.Name, To: p.Email, Subject: "Finish setting up your Canopy account",
+		Greeting:    "Hello " + p.Name + ",",
+		Paragraphs:  []string{org.Name + " has given you access to Canopy, the partner portal.", "Finish setting up your account: choose a password and a security question."},
+		ActionLabel: "Finish setting up my account", ActionURL: link,
+		After: []string{"The link works once and expires on " + now.Add(registrationTTL).Format("2 January 2006 at 15:04") + " (UTC). If it has expired, ask your administrator to resend it."},
+	}.Message()
+	if err != nil {
+		return err
+	}
+	_, err = a.outbox.Queue(ctx, tx, org.ID, "registration", msg)
 	return err
 }
 
