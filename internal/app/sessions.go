@@ -127,12 +127,9 @@ func (a *App) Authenticate(ctx context.Context, token, ip, userAgent string) (Vi
 		}
 		return Viewer{}, canopy.ErrUnauthenticated
 	}
-	// The session's organization is where the person signed in; it defines
-	// their scope, so it is read without one.
-	org, err := a.store.OrgUnscoped(ctx, sess.OrgID)
-	if err != nil {
-		return Viewer{}, canopy.ErrUnauthenticated
-	}
+	// The session's organization (read with it) is where the person signed
+	// in; it defines their scope.
+	org := sess.Org
 	if now.Sub(sess.LastSeen) >= touchEvery {
 		if err := a.store.TouchSession(ctx, hash, now); err != nil {
 			a.log.Warn("could not touch session", "err", err)

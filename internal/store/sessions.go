@@ -26,6 +26,8 @@ type Session struct {
 	MembershipStatus string // "" when the membership is gone
 	// MustEnrolTwoStep limits the session to enrolment.
 	MustEnrolTwoStep bool
+	// Org is the organization the session acts in, read in the same query.
+	Org canopy.Org
 }
 
 // CreateSession stores a session under the hash of its token.
@@ -44,16 +46,20 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (Session, error)
 	var out Session
 	var created, seen, expires int64
 	var roles string
-	err := s.r.QueryRowContext(ctx, `SELECT s.token_hash, s.person_id, s.org_id, s.created_at, s.last_seen_at, s.expires_at,
-		s.ip, s.user_agent, p.name, p.email, COALESCE(m.roles, ''), COALESCE(m.status, ''), s.must_enrol_two_step
+	// One round trip per authenticated request: session, person,
+	// membership and the organization it acts in.
+	row := s.r.QueryRowContext(ctx, `SELECT s.token_hash, s.person_id, s.org_id, s.created_at, s.last_seen_at, s.expires_at,
+		s.ip, s.user_agent, p.name, p.email, COALESCE(m.roles, ''), COALESCE(m.status, ''), s.must_enrol_two_step, `+orgColumns+`
 		FROM sessions s JOIN people p ON p.id = s.person_id
+		JOIN orgs o ON o.id = s.org_id LEFT JOIN customers c ON c.org_id = o.id
 		LEFT JOIN memberships m ON m.person_id = s.person_id AND m.org_id = s.org_id
-		WHERE s.token_hash = $1`, hash).Scan(
-		&out.TokenHash, &out.PersonID, &out.OrgID, &created, &seen, &expires, &out.IP, &out.UserAgent, &out.PersonName, &out.PersonEmail,
-		&roles, &out.MembershipStatus, &out.MustEnrolTwoStep)
+		WHERE s.token_hash = $1`, hash)
+	org, err := scanOrg(prefixScanner{row, []any{&out.TokenHash, &out.PersonID, &out.OrgID, &created, &seen, &expires, &out.IP, &out.UserAgent,
+		&out.PersonName, &out.PersonEmail, &roles, &out.MembershipStatus, &out.MustEnrolTwoStep}})
 	if err != nil {
 		return Session{}, notFound("session", err)
 	}
+	out.Org = org
 	if roles != "" {
 		out.Roles = strings.Split(roles, ",")
 	}
