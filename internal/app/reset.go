@@ -74,20 +74,8 @@ var ErrResetLinkUnusable = fmt.Errorf("this password reset link has expired or w
 
 // PasswordResetFor reads a reset link without spending it.
 func (a *App) PasswordResetFor(ctx context.Context, token string) (ResetInfo, error) {
-	link, err := a.store.PeekSigninLink(ctx, hashToken(token), PurposeReset, a.clock.Now())
-	if errors.Is(err, canopy.ErrNotFound) {
-		return ResetInfo{}, ErrResetLinkUnusable
-	}
-	if err != nil {
-		return ResetInfo{}, err
-	}
-	var info ResetInfo
-	err = a.store.InTx(ctx, func(tx *store.Tx) error {
-		c, err := tx.Credentials(ctx, link.PersonID)
-		info = ResetInfo{Email: c.Email, Question: c.SecurityQuestion}
-		return err
-	})
-	return info, err
+	_, c, err := a.linkHolder(ctx, token, PurposeReset, ErrResetLinkUnusable)
+	return ResetInfo{Email: c.Email, Question: c.SecurityQuestion}, err
 }
 
 // ResetInput is the reset form.
@@ -101,21 +89,11 @@ type ResetInput struct {
 // the link and ends every session of the person. Wrong answers count
 // towards the sign-in lockout.
 func (a *App) ResetPassword(ctx context.Context, token string, in ResetInput, ip, userAgent string) error {
-	link, err := a.store.PeekSigninLink(ctx, hashToken(token), PurposeReset, a.clock.Now())
-	if errors.Is(err, canopy.ErrNotFound) {
-		return ErrResetLinkUnusable
-	}
+	link, creds, err := a.linkHolder(ctx, token, PurposeReset, ErrResetLinkUnusable)
 	if err != nil {
 		return err
 	}
 	now := a.clock.Now()
-	var creds store.Credentials
-	if err := a.store.InTx(ctx, func(tx *store.Tx) error {
-		creds, err = tx.Credentials(ctx, link.PersonID)
-		return err
-	}); err != nil {
-		return err
-	}
 	if now.Before(creds.LockedUntil) {
 		return LockedError{Until: creds.LockedUntil}
 	}

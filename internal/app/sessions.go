@@ -187,3 +187,21 @@ func (a *App) RotateSession(ctx context.Context, token string) (string, error) {
 	}
 	return newToken, nil
 }
+
+// linkHolder reads a usable link of purpose without spending it and loads
+// the person it is for; unusable links answer unusable.
+func (a *App) linkHolder(ctx context.Context, token, purpose string, unusable error) (store.SigninLink, store.Credentials, error) {
+	link, err := a.store.PeekSigninLink(ctx, hashToken(token), purpose, a.clock.Now())
+	if errors.Is(err, canopy.ErrNotFound) {
+		return store.SigninLink{}, store.Credentials{}, unusable
+	}
+	if err != nil {
+		return store.SigninLink{}, store.Credentials{}, err
+	}
+	var c store.Credentials
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		c, err = tx.Credentials(ctx, link.PersonID)
+		return err
+	})
+	return link, c, err
+}

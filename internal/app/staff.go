@@ -156,20 +156,8 @@ var ErrRegistrationLinkUnusable = fmt.Errorf("this registration link has expired
 
 // RegistrationFor returns whom a registration link is for, without spending it.
 func (a *App) RegistrationFor(ctx context.Context, token string) (Registration, error) {
-	link, err := a.store.PeekSigninLink(ctx, hashToken(token), PurposeRegister, a.clock.Now())
-	if errors.Is(err, canopy.ErrNotFound) {
-		return Registration{}, ErrRegistrationLinkUnusable
-	}
-	if err != nil {
-		return Registration{}, err
-	}
-	var out Registration
-	err = a.store.InTx(ctx, func(tx *store.Tx) error {
-		p, err := tx.PersonByID(ctx, link.PersonID)
-		out = Registration{Name: p.Name, Email: p.Email}
-		return err
-	})
-	return out, err
+	_, c, err := a.linkHolder(ctx, token, PurposeRegister, ErrRegistrationLinkUnusable)
+	return Registration{Name: c.Name, Email: c.Email}, err
 }
 
 // RegisterInput is the registration form.

@@ -119,14 +119,21 @@ func personID(r *http.Request) (canopy.PersonID, error) {
 	return canopy.PersonID(id), nil
 }
 
-// UserStatus is the User Status Check page.
-func (w *Web) UserStatus(rw http.ResponseWriter, r *http.Request) error {
+// staffOfPage reads the person named by the page's {id}, as the viewer may
+// see them (a neighbour's staff are not found).
+func (w *Web) staffOfPage(r *http.Request) (app.Viewer, canopy.PersonID, app.StaffStatus, error) {
 	v, _ := ViewerFrom(r.Context())
 	id, err := personID(r)
 	if err != nil {
-		return err
+		return v, 0, app.StaffStatus{}, err
 	}
 	st, err := w.app.StaffStatusCheck(r.Context(), v, id)
+	return v, id, st, err
+}
+
+// UserStatus is the User Status Check page.
+func (w *Web) UserStatus(rw http.ResponseWriter, r *http.Request) error {
+	v, id, st, err := w.staffOfPage(r)
 	if err != nil {
 		return err
 	}
@@ -137,16 +144,11 @@ func (w *Web) UserStatus(rw http.ResponseWriter, r *http.Request) error {
 
 // RemoveUserPage asks for confirmation before removing access.
 func (w *Web) RemoveUserPage(rw http.ResponseWriter, r *http.Request) error {
-	v, _ := ViewerFrom(r.Context())
+	v, _, st, err := w.staffOfPage(r)
+	if err != nil {
+		return err
+	}
 	if err := v.Require(app.PermManageStaff); err != nil {
-		return err
-	}
-	id, err := personID(r)
-	if err != nil {
-		return err
-	}
-	st, err := w.app.StaffStatusCheck(r.Context(), v, id)
-	if err != nil {
 		return err
 	}
 	return w.render(rw, r, http.StatusOK, "user_remove", page{Title: "Remove access", Nav: "users", Data: map[string]any{"S": st}})
@@ -191,16 +193,11 @@ func (w *Web) userAction(rw http.ResponseWriter, r *http.Request, done string, a
 
 // EditUserPage shows the edit form of a staff user.
 func (w *Web) EditUserPage(rw http.ResponseWriter, r *http.Request) error {
-	v, _ := ViewerFrom(r.Context())
+	v, _, st, err := w.staffOfPage(r)
+	if err != nil {
+		return err
+	}
 	if err := v.Require(app.PermManageStaff); err != nil {
-		return err
-	}
-	id, err := personID(r)
-	if err != nil {
-		return err
-	}
-	st, err := w.app.StaffStatusCheck(r.Context(), v, id)
-	if err != nil {
 		return err
 	}
 	values := url.Values{"name": {st.Person.Name}, "phone": {st.Person.Phone}}

@@ -118,9 +118,23 @@ func (w *Web) loadTemplates() error {
 			}
 			return a.url, nil
 		},
-		"navItems":  func() []NavItem { return navItems },
-		"version":   func() string { return w.version },
-		"lower":     strings.ToLower,
+		"navItems": func() []NavItem { return navItems },
+		"version":  func() string { return w.version },
+		"lower":    strings.ToLower,
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict needs key-value pairs")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
 		"roleLabel": func(r string) string { return canopy.Role(r).Label() },
 		"mailbox":   func() bool { return w.mailboxForAll },
 		"depthFrom": func(depth, root int) int {
@@ -138,7 +152,7 @@ func (w *Web) loadTemplates() error {
 			return "Sub-accounts"
 		},
 	}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return err
 	}
@@ -149,7 +163,7 @@ func (w *Web) loadTemplates() error {
 	}
 	for _, e := range entries {
 		name := path.Base(e)
-		if name == "layout.html" {
+		if name == "layout.html" || name == "partials.html" {
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, e)
