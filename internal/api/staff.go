@@ -96,7 +96,29 @@ func roles(in []string) []canopy.Role {
 	return out
 }
 
+type meOutput struct {
+	Body struct {
+		ID           int64    `json:"id"`
+		Name         string   `json:"name"`
+		Email        string   `json:"email"`
+		Organization string   `json:"organization" doc:"Tenant ID of the organization you act in"`
+		Roles        []string `json:"roles"`
+	}
+}
+
 func (a *api) register(h huma.API) {
+	huma.Register(h, huma.Operation{OperationID: "me", Method: http.MethodGet, Path: "/api/v1/me", Summary: "Who you are and where you act", Tags: []string{"Session"}},
+		func(ctx context.Context, _ *struct{}) (*meOutput, error) {
+			v := viewer(ctx)
+			out := &meOutput{}
+			out.Body.ID, out.Body.Name, out.Body.Email, out.Body.Organization = int64(v.PersonID), v.Name, v.Email, v.Org.TenantID
+			out.Body.Roles = make([]string, len(v.Roles))
+			for i, r := range v.Roles {
+				out.Body.Roles[i] = string(r)
+			}
+			return out, nil
+		})
+
 	huma.Register(h, huma.Operation{OperationID: "list-staff", Method: http.MethodGet, Path: "/api/v1/staff", Summary: "List the staff of your organization", Tags: []string{"Staff"}},
 		func(ctx context.Context, in *listStaffInput) (*listStaffOutput, error) {
 			rows, err := a.App.StaffList(ctx, viewer(ctx), store.StaffQuery{Search: in.Q, Letter: in.Letter, Role: in.Role, Status: in.Status,

@@ -573,6 +573,10 @@ func TestAPIStaffWithProblemJSONAndCrossTenant404(t *testing.T) {
 		if _, err := s.CredentialsByEmail(ctx, "tom@"); err == nil {
 			t.Error("a refused create stored a person")
 		}
+		code, _, body = apiCall(t, maya, "GET", base+"/me", "")
+		if code != 200 || !strings.Contains(body, `"organization":"`+w.mspA.TenantID+`"`) || !strings.Contains(body, `"roles":["msp_admin"]`) {
+			t.Errorf("me = %d %s", code, body)
+		}
 		code, _, body = apiCall(t, maya, "POST", base+"/staff", `{"name":"Tom Okafor","email":"tom@a.example","roles":["msp_accounts"]}`)
 		if code != 201 || !strings.Contains(body, `"status":"unregistered"`) {
 			t.Fatalf("create = %d %s", code, body)
