@@ -15,8 +15,8 @@ import (
 // through every middleware, the session check and the API adapter.
 func BenchmarkAuthenticatedRequest(b *testing.B) {
 	s := storetest.Open(b, store.SQLite)
-	w := newWorld(&testing.T{}, s)
-	c := w.client(&testing.T{}, w.staffA.ID, w.mspA.ID)
+	w := newWorld(b, s)
+	c := w.client(b, w.staffA.ID, w.mspA.ID)
 	req, _ := http.NewRequest("GET", w.srv.URL+"/", nil)
 	var cookie string
 	for _, ck := range c.Jar.Cookies(req.URL) {

@@ -37,7 +37,7 @@ type world struct {
 	staffA, staffCus store.Person
 }
 
-func newWorld(t *testing.T, s *store.Store) world {
+func newWorld(t testing.TB, s *store.Store) world {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -78,7 +78,7 @@ func newWorld(t *testing.T, s *store.Store) world {
 
 // client signs person in at org through a one-time link and returns a
 // client carrying the session cookie.
-func (w world) client(t *testing.T, person canopy.PersonID, org canopy.OrgID) *http.Client {
+func (w world) client(t testing.TB, person canopy.PersonID, org canopy.OrgID) *http.Client {
 	t.Helper()
 	token, err := w.app.IssueSigninLink(context.Background(), person, org, app.PurposeFirstSignIn, time.Hour)
 	if err != nil {
