@@ -90,7 +90,7 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	apiHandler := api.Handler(api.Deps{App: a, Log: log, CookieName: web.SessionCookie})
+	apiHandler := api.Handler(api.Deps{App: a, Log: log, CookieName: web.SessionCookie, SecureCookies: cfg.TLS()})
 	handler := server.NewServer(server.Deps{Store: st, Web: pages, API: apiHandler, Log: log, TLS: cfg.TLS()})
 
 	srv := &http.Server{

@@ -18,9 +18,10 @@ import (
 
 // Deps are what the API needs.
 type Deps struct {
-	App        *app.App
-	Log        *slog.Logger
-	CookieName string // the session cookie (API keys come later)
+	App           *app.App
+	Log           *slog.Logger
+	CookieName    string // the session cookie (API keys come later)
+	SecureCookies bool   // set Secure on cookies (HTTPS)
 }
 
 type api struct {
@@ -41,8 +42,10 @@ func Handler(d Deps) http.Handler {
 	h := humago.New(mux, config)
 	a := &api{Deps: d}
 	a.register(h)
+	a.registerAccount(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/v1/openapi") || strings.HasPrefix(r.URL.Path, "/api/v1/schemas") {
+		r = r.WithContext(context.WithValue(r.Context(), ctxKeyRequest{}, r))
+		if public(r) {
 			mux.ServeHTTP(w, r)
 			return
 		}
@@ -60,12 +63,27 @@ func Handler(d Deps) http.Handler {
 			writeProblem(w, status, title)
 			return
 		}
-		if v.MustEnrolTwoStep {
+		if v.MustEnrolTwoStep && r.URL.Path != "/api/v1/me/two-step" && r.URL.Path != "/api/v1/me/two-step/confirm" && r.URL.Path != "/api/v1/sessions/current" {
 			writeProblem(w, http.StatusForbidden, "An organization you belong to requires two-step verification: turn it on in the portal first.")
 			return
 		}
 		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, v)))
 	})
+}
+
+// public reports the operations that need no session: the OpenAPI
+// document and the ways into an account.
+func public(r *http.Request) bool {
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, "/api/v1/openapi"), strings.HasPrefix(p, "/api/v1/schemas"):
+		return true
+	case r.Method == http.MethodPost && (p == "/api/v1/sessions" || p == "/api/v1/sessions/second-factor" || p == "/api/v1/password/forgot"):
+		return true
+	case r.Method == http.MethodPost && (strings.HasPrefix(p, "/api/v1/registrations/") || strings.HasPrefix(p, "/api/v1/password/reset/")):
+		return true
+	}
+	return false
 }
 
 func writeProblem(w http.ResponseWriter, status int, detail string) {

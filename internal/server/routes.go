@@ -21,6 +21,11 @@ func (s *server) routes() http.Handler {
 	// JSON API (OpenAPI document at /api/v1/openapi.json).
 	if s.API != nil {
 		mux.Handle("/api/v1/", s.API)
+		// The API's ways into an account are throttled like the pages'.
+		for _, p := range []string{"POST /api/v1/sessions", "POST /api/v1/sessions/second-factor", "POST /api/v1/password/forgot",
+			"POST /api/v1/password/reset/{token}", "POST /api/v1/registrations/{token}"} {
+			mux.Handle(p, attempts(s.API))
+		}
 	}
 
 	// Static files under content-hashed names.

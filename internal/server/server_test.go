@@ -659,3 +659,90 @@ func TestEnforcedTwoStepForcesEnrolment(t *testing.T) {
 		}
 	})
 }
+
+// The ways into an account work through the API as through the pages:
+// registration, sign-in, two-step enrolment and the code step, sessions,
+// sign-out and password reset.
+func TestAPIAccountFlow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		maya := w.client(t, w.staffA.ID, w.mspA.ID)
+		base := w.srv.URL + "/api/v1"
+		if code, _, body := apiCall(t, maya, "POST", base+"/staff", `{"name":"Tom Okafor","email":"tom@a.example","roles":["msp_accounts"]}`); code != 201 {
+			t.Fatalf("create = %d %s", code, body)
+		}
+		mails, _ := s.RecentMail(ctx, "tom@a.example", 0, 1)
+		token := regexp.MustCompile(`/register/([A-Za-z0-9_-]+)`).FindStringSubmatch(mails[0].Text)[1]
+
+		jar, _ := cookiejar.New(nil)
+		tom := &http.Client{Jar: jar}
+		if code, _, body := apiCall(t, tom, "POST", base+"/registrations/"+token, `{"password":"x","confirm":"y","security_question":"Pet?","security_answer":"Rex"}`); code != 422 || !strings.Contains(body, "body.password") || !strings.Contains(body, "body.confirm") {
+			t.Errorf("bad registration = %d %s", code, body)
+		}
+		pw := `"violet tractor under moonlight"`
+		if code, _, body := apiCall(t, tom, "POST", base+"/registrations/"+token, `{"password":`+pw+`,"confirm":`+pw+`,"security_question":"Pet?","security_answer":"Rex"}`); code != 204 {
+			t.Fatalf("registration = %d %s", code, body)
+		}
+		if code, ctype, _ := apiCall(t, tom, "POST", base+"/sessions", `{"email":"tom@a.example","password":"wrong password here"}`); code != 401 || !strings.HasPrefix(ctype, "application/problem+json") {
+			t.Errorf("wrong password = %d %s", code, ctype)
+		}
+		if code, _, body := apiCall(t, tom, "POST", base+"/sessions", `{"email":"tom@a.example","password":`+pw+`}`); code != 201 || !strings.Contains(body, `"second_factor_required":false`) {
+			t.Fatalf("sign in = %d %s", code, body)
+		}
+		if code, _, body := apiCall(t, tom, "GET", base+"/me", ""); code != 200 || !strings.Contains(body, "tom@a.example") {
+			t.Fatalf("me = %d %s", code, body)
+		}
+		code, _, body := apiCall(t, tom, "POST", base+"/me/two-step", "")
+		secret := regexp.MustCompile(`"secret":"([A-Z2-7]+)"`).FindStringSubmatch(body)
+		if code != 200 || secret == nil {
+			t.Fatalf("begin two-step = %d %s", code, body)
+		}
+		now := time.Now()
+		c1, _ := auth.TOTPCode(secret[1], now)
+		if code, _, body := apiCall(t, tom, "POST", base+"/me/two-step/confirm", `{"code":"`+c1+`"}`); code != 200 || strings.Count(body, "-") < 20 {
+			t.Fatalf("confirm two-step = %d %s", code, body)
+		}
+		if code, _, _ := apiCall(t, tom, "DELETE", base+"/sessions/current", ""); code != 204 {
+			t.Errorf("sign out = %d", code)
+		}
+		if code, _, _ := apiCall(t, tom, "GET", base+"/me", ""); code != 401 {
+			t.Errorf("after sign-out me = %d; want 401", code)
+		}
+		_, _, body = apiCall(t, tom, "POST", base+"/sessions", `{"email":"tom@a.example","password":`+pw+`}`)
+		pending := regexp.MustCompile(`"pending":"([A-Za-z0-9_-]+)"`).FindStringSubmatch(body)
+		if pending == nil {
+			t.Fatalf("password with two-step on = %s; want a pending step", body)
+		}
+		if code, _, _ := apiCall(t, tom, "POST", base+"/sessions/second-factor", `{"pending":"`+pending[1]+`","code":"`+c1+`"}`); code != 401 {
+			t.Errorf("replayed code = %d; want 401", code)
+		}
+		c2, _ := auth.TOTPCode(secret[1], now.Add(30*time.Second))
+		if code, _, body := apiCall(t, tom, "POST", base+"/sessions/second-factor", `{"pending":"`+pending[1]+`","code":"`+c2+`"}`); code != 201 {
+			t.Fatalf("second factor = %d %s", code, body)
+		}
+		if code, _, body := apiCall(t, tom, "GET", base+"/me/sessions", ""); code != 200 || strings.Count(body, `"current":true`) != 1 {
+			t.Errorf("my sessions = %d %s", code, body)
+		}
+		if code, _, body := apiCall(t, tom, "DELETE", base+"/me/sessions/others", ""); code != 200 || !strings.Contains(body, `"ended":`) {
+			t.Errorf("sign out others = %d %s", code, body)
+		}
+		for _, email := range []string{"tom@a.example", "nobody@nowhere.example"} {
+			if code, _, _ := apiCall(t, w.srv.Client(), "POST", base+"/password/forgot", `{"email":"`+email+`"}`); code != 202 {
+				t.Errorf("forgot %s = %d; want 202 for every address", email, code)
+			}
+		}
+		mails, _ = s.RecentMail(ctx, "tom@a.example", 0, 1)
+		reset := regexp.MustCompile(`/password/reset/([A-Za-z0-9_-]+)`).FindStringSubmatch(mails[0].Text)
+		if reset == nil {
+			t.Fatal("no reset mail")
+		}
+		npw := `"amber kettle across the valley"`
+		if code, _, body := apiCall(t, w.srv.Client(), "POST", base+"/password/reset/"+reset[1], `{"answer":"rex","password":`+npw+`,"confirm":`+npw+`}`); code != 204 {
+			t.Errorf("reset = %d %s", code, body)
+		}
+		if code, _, _ := apiCall(t, tom, "GET", base+"/me", ""); code != 401 {
+			t.Errorf("session after reset = %d; want 401", code)
+		}
+	})
+}
