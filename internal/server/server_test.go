@@ -317,6 +317,7 @@ func TestStaffRoutesCrossTenantAndRemoveAccess(t *testing.T) {
 		}
 		maya := w.client(t, w.staffA.ID, w.mspA.ID)
 		tomClient := w.client(t, tom.ID, w.mspA.ID)
+		cora := w.client(t, w.staffCus.ID, w.custA.ID) // admin of customer A, under MSP A
 		beaPath := fmt.Sprintf("/users/%d", bea.ID)
 		tomPath := fmt.Sprintf("/users/%d", tom.ID)
 		cases := []struct {
@@ -339,6 +340,9 @@ func TestStaffRoutesCrossTenantAndRemoveAccess(t *testing.T) {
 			{"MSP Accounts lists users", tomClient, "GET", "/users", 404},
 			{"MSP Accounts opens Create user", tomClient, "GET", "/users/new", 404},
 			{"unknown person", maya, "GET", "/users/999999", 404},
+			{"customer admin checks MSP staff", cora, "GET", fmt.Sprintf("/users/%d", w.staffA.ID), 404},
+			{"customer admin checks MSP B's staff", cora, "GET", beaPath, 404},
+			{"customer admin edits MSP staff", cora, "POST", fmt.Sprintf("/users/%d/edit", w.staffA.ID), 404},
 		}
 		for _, c := range cases {
 			req, _ := http.NewRequest(c.method, w.srv.URL+c.path, nil)
@@ -354,6 +358,13 @@ func TestStaffRoutesCrossTenantAndRemoveAccess(t *testing.T) {
 			if c.want == 404 && strings.Contains(string(body), "bea@b.example") {
 				t.Errorf("%s: page leaks the neighbour's user", c.name)
 			}
+		}
+		// The customer admin's list holds the customer's staff only.
+		if _, body := fetch(t, cora, w.srv.URL+"/users"); strings.Contains(body, "maya@a.example") || !strings.Contains(body, "cora@alpha.example") {
+			t.Error("a customer admin's user list shows MSP staff or misses their own")
+		}
+		if code, _, body := apiCall(t, cora, "GET", w.srv.URL+"/api/v1/staff", ""); code != 200 || strings.Contains(body, "maya@") {
+			t.Errorf("customer admin API list = %d and shows MSP staff: %v", code, strings.Contains(body, "maya@"))
 		}
 		// Bea is untouched.
 		if _, _, err := s.PersonInScope(ctx, mspBScope, bea.ID); err != nil {
