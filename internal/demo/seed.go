@@ -76,6 +76,11 @@ func Seed(ctx context.Context, a *app.App, s *store.Store, now time.Time) (Seede
 	}
 	actor := canopy.System("demo seed")
 	root, err := a.CreatePlatform(ctx, "Canopy")
+	if errors.Is(err, canopy.ErrConflict) {
+		// Another replica starting at the same moment created the root first;
+		// it seeds the rest.
+		return Seeded{}, nil
+	}
 	if err != nil {
 		return Seeded{}, fmt.Errorf("seed: %w", err)
 	}

@@ -93,7 +93,8 @@ func (tx *Tx) insertOrg(ctx context.Context, o canopy.Org, parentPath string, de
 		o.TenantID, string(o.Kind), o.Name, nullInt(int64(o.ParentID)), depth, now.UnixMilli()).Scan(&id)
 	if err != nil {
 		if isUniqueViolation(err) {
-			return canopy.Org{}, fmt.Errorf("create org: tenant ID %s: %w", o.TenantID, canopy.ErrConflict)
+			// A reused tenant ID, or a second root (orgs_one_root).
+			return canopy.Org{}, fmt.Errorf("create org %q: %w", o.Name, canopy.ErrConflict)
 		}
 		return canopy.Org{}, fmt.Errorf("create org: %w", err)
 	}
