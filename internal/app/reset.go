@@ -99,12 +99,9 @@ func (a *App) ResetPassword(ctx context.Context, token string, in ResetInput, ip
 	}
 	fe := canopy.FieldErrors{}
 	if ok, err := auth.CheckPassword(creds.SecurityAnswerHash, normalizeAnswer(in.Answer)); err != nil || !ok {
-		var lockUntil time.Time
-		if creds.FailedLogins+1 >= maxFailedLogins {
-			lockUntil = now.Add(lockoutFor)
-		}
 		if err := a.store.InTx(ctx, func(tx *store.Tx) error {
-			return tx.RecordLogin(ctx, creds.ID, false, "wrong security answer", lockUntil, now)
+			_, err := tx.RecordFailedLogin(ctx, creds.ID, "wrong security answer", maxFailedLogins, now.Add(lockoutFor), now)
+			return err
 		}); err != nil {
 			return err
 		}

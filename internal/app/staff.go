@@ -249,33 +249,36 @@ func (a *App) SignInPassword(ctx context.Context, email, password, ip, userAgent
 		return "", err
 	}
 	now := a.clock.Now()
-	fail := func(reason string, lockUntil time.Time, answer error) (string, error) {
+	// fail records a failed attempt; the attempt that reaches the limit
+	// locks the account, and the answer says so.
+	fail := func(reason string, answer error) (string, error) {
+		var locked time.Time
 		if err := a.store.InTx(ctx, func(tx *store.Tx) error {
-			return tx.RecordLogin(ctx, creds.ID, false, reason, lockUntil, now)
+			var err error
+			locked, err = tx.RecordFailedLogin(ctx, creds.ID, reason, maxFailedLogins, now.Add(lockoutFor), now)
+			return err
 		}); err != nil {
 			return "", err
+		}
+		if !locked.IsZero() && reason == "wrong password" {
+			return "", LockedError{Until: locked}
 		}
 		return "", answer
 	}
 	if now.Before(creds.LockedUntil) {
 		auth.CheckAgainstNothing(password)
-		return fail("locked", time.Time{}, LockedError{Until: creds.LockedUntil})
+		return fail("locked", LockedError{Until: creds.LockedUntil})
 	}
 	if creds.Registered.IsZero() {
 		auth.CheckAgainstNothing(password)
-		return fail("unregistered", time.Time{}, ErrBadCredentials)
+		return fail("unregistered", ErrBadCredentials)
 	}
 	ok, err := auth.CheckPassword(creds.PasswordHash, password)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		var lockUntil time.Time
-		if creds.FailedLogins+1 >= maxFailedLogins {
-			lockUntil = now.Add(lockoutFor)
-			return fail("wrong password", lockUntil, LockedError{Until: lockUntil})
-		}
-		return fail("wrong password", time.Time{}, ErrBadCredentials)
+		return fail("wrong password", ErrBadCredentials)
 	}
 	memberships, err := a.store.MembershipsOf(ctx, creds.ID)
 	if err != nil {
@@ -289,7 +292,7 @@ func (a *App) SignInPassword(ctx context.Context, email, password, ip, userAgent
 		}
 	}
 	if home == nil {
-		return fail("no active membership", time.Time{}, ErrBadCredentials)
+		return fail("no active membership", ErrBadCredentials)
 	}
 	if !creds.TOTPEnabled.IsZero() {
 		// The password was right; the session waits for the second factor.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -229,6 +230,33 @@ func TestUpdateStaffChangesRolesWithLogAndTakesEffectAtOnce(t *testing.T) {
 		}
 		if got[canopy.ActionGrantRole] != 1 || got[canopy.ActionRevokeRole] != 1 || got[canopy.ActionUpdateUser] != 1 {
 			t.Errorf("change log for the edit = %v; want one grant, one revoke, one update", got)
+		}
+	})
+}
+
+// Ten wrong passwords at once: the account ends up locked, however the
+// attempts interleave (the lock is decided inside the UPDATE).
+func TestParallelWrongPasswordsStillLock(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		registeredStaff(t, f, "tom@a.example")
+		var wg sync.WaitGroup
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f.app.SignInPassword(ctx, "tom@a.example", "a wrong password guess", "", "")
+			}()
+		}
+		wg.Wait()
+		creds, _ := s.CredentialsByEmail(ctx, "tom@a.example")
+		if creds.FailedLogins != 10 || !creds.LockedUntil.After(f.clock.Now()) {
+			t.Errorf("after 10 parallel failures: count %d, locked until %v; want 10 and locked", creds.FailedLogins, creds.LockedUntil)
+		}
+		var locked app.LockedError
+		if _, err := f.app.SignInPassword(ctx, "tom@a.example", pw, "", ""); !errors.As(err, &locked) {
+			t.Errorf("right password while locked: %v", err)
 		}
 	})
 }

@@ -145,11 +145,8 @@ func (a *App) SignInSecondFactor(ctx context.Context, pending, code, ip, userAge
 		}
 		if !accepted {
 			rejected = true
-			var lockUntil time.Time
-			if creds.FailedLogins+1 >= maxFailedLogins {
-				lockUntil = now.Add(lockoutFor)
-			}
-			return tx.RecordLogin(ctx, creds.ID, false, "wrong second factor", lockUntil, now)
+			_, err := tx.RecordFailedLogin(ctx, creds.ID, "wrong second factor", maxFailedLogins, now.Add(lockoutFor), now)
+			return err
 		}
 		if _, err := tx.SpendSigninLink(ctx, link.TokenHash, PurposeSecondFactor, now); err != nil {
 			return err
@@ -175,7 +172,7 @@ func (a *App) SignInSecondFactor(ctx context.Context, pending, code, ip, userAge
 // they have not enrolled, the session reaches only the enrolment page.
 func (a *App) openSession(ctx context.Context, tx *store.Tx, p store.Person, org canopy.Org, method, ip, userAgent string, now time.Time) (string, error) {
 	token, hash := newToken()
-	if err := tx.RecordLogin(ctx, p.ID, true, "", time.Time{}, now); err != nil {
+	if err := tx.RecordLogin(ctx, p.ID, now); err != nil {
 		return "", err
 	}
 	creds, err := tx.Credentials(ctx, p.ID)

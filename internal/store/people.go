@@ -205,34 +205,34 @@ func (tx *Tx) SetRegistration(ctx context.Context, id canopy.PersonID, passwordH
 	return nil
 }
 
-// RecordLogin stores the outcome of a sign-in attempt: on success the
-// failure count resets and last_login_at moves; on failure the count grows,
-// lockedUntil (if not zero) locks the account and the reason is kept as the
-// last login error.
-func (tx *Tx) RecordLogin(ctx context.Context, id canopy.PersonID, ok bool, loginErr string, lockedUntil, now time.Time) error {
-	var err error
-	if ok {
-		_, err = tx.ExecContext(ctx, `UPDATE people SET failed_logins = 0, locked_until = NULL, last_login_at = $2, last_login_error = '' WHERE id = $1`,
-			id, now.UnixMilli())
-	} else {
-		_, err = tx.ExecContext(ctx, `UPDATE people SET failed_logins = failed_logins + 1, locked_until = COALESCE($2, locked_until), last_login_error = $3 WHERE id = $1`,
-			id, millis(lockedUntil), loginErr)
-	}
+// RecordLogin records a successful sign-in: the failure count resets and
+// last_login_at moves.
+func (tx *Tx) RecordLogin(ctx context.Context, id canopy.PersonID, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE people SET failed_logins = 0, locked_until = NULL, last_login_at = $2, last_login_error = '' WHERE id = $1`,
+		id, now.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("record login: %w", err)
 	}
 	return nil
 }
 
-// PersonByEmail finds a person by email inside a transaction.
-func (tx *Tx) PersonByEmail(ctx context.Context, email string) (Person, error) {
-	var p Person
-	err := tx.QueryRowContext(ctx, `SELECT id, email, name, phone FROM people WHERE email = $1`,
-		strings.ToLower(strings.TrimSpace(email))).Scan(&p.ID, &p.Email, &p.Name, &p.Phone)
+// RecordFailedLogin counts a failed attempt and keeps its reason as the
+// last login error. The attempt that brings the count to lockAfter locks
+// the account until lockUntil; the decision is made in the UPDATE, so
+// parallel guesses cannot all read a low count. It returns the lock in
+// force afterwards (zero when none).
+func (tx *Tx) RecordFailedLogin(ctx context.Context, id canopy.PersonID, reason string, lockAfter int, lockUntil, now time.Time) (time.Time, error) {
+	var locked sql.NullInt64
+	err := tx.QueryRowContext(ctx, `UPDATE people SET failed_logins = failed_logins + 1, last_login_error = $2,
+		locked_until = CASE WHEN failed_logins + 1 >= $3 AND (locked_until IS NULL OR locked_until <= $5) THEN $4 ELSE locked_until END
+		WHERE id = $1 RETURNING locked_until`, id, reason, lockAfter, lockUntil.UnixMilli(), now.UnixMilli()).Scan(&locked)
 	if err != nil {
-		return Person{}, notFound("person", err)
+		return time.Time{}, fmt.Errorf("record failed login: %w", err)
 	}
-	return p, nil
+	if t := fromMillis(locked); t.After(now) {
+		return t, nil
+	}
+	return time.Time{}, nil
 }
 
 // SetPendingTOTP stores a secret being enrolled; it takes effect only when
@@ -361,4 +361,15 @@ func (tx *Tx) SetMembershipRoles(ctx context.Context, person canopy.PersonID, or
 		return nil, nil
 	}
 	return strings.Split(before, ","), nil
+}
+
+// PersonByEmail finds a person by email inside a transaction.
+func (tx *Tx) PersonByEmail(ctx context.Context, email string) (Person, error) {
+	var p Person
+	err := tx.QueryRowContext(ctx, `SELECT id, email, name, phone FROM people WHERE email = $1`,
+		strings.ToLower(strings.TrimSpace(email))).Scan(&p.ID, &p.Email, &p.Name, &p.Phone)
+	if err != nil {
+		return Person{}, notFound("person", err)
+	}
+	return p, nil
 }
