@@ -84,6 +84,10 @@ func (a *App) CreateStaff(ctx context.Context, v Viewer, in StaffInput) (store.P
 		switch {
 		case isNew:
 			created, err = tx.CreatePerson(ctx, store.Person{Email: in.Email, Name: in.Name, Phone: in.Phone}, now)
+			if errors.Is(err, canopy.ErrConflict) {
+				// Created a moment ago by someone else (the unique email won).
+				return canopy.FieldErrors{"email": in.Email + " was just added by someone else. Reload the list to see them."}
+			}
 			if err != nil {
 				return err
 			}
