@@ -107,12 +107,7 @@ func (a *App) ResetPassword(ctx context.Context, token string, in ResetInput, ip
 		}
 		fe.Add("answer", "That answer is not right.")
 	}
-	if reason := a.policy.Check(in.Password, creds.Email, creds.Name); reason != "" {
-		fe.Add("password", reason)
-	}
-	if in.Confirm != in.Password {
-		fe.Add("confirm", "The two passwords are not the same.")
-	}
+	a.checkNewPassword(fe, in.Password, in.Confirm, creds.Email, creds.Name)
 	if err := fe.Err(); err != nil {
 		return err
 	}

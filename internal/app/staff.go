@@ -172,6 +172,18 @@ type RegisterInput struct {
 	SecurityAnswer   string
 }
 
+// checkNewPassword adds the messages of a new password and its
+// confirmation to fe: the policy (length, email, name, common list) and
+// the two entries matching.
+func (a *App) checkNewPassword(fe canopy.FieldErrors, password, confirm, email, name string) {
+	if reason := a.policy.Check(password, email, name); reason != "" {
+		fe.Add("password", reason)
+	}
+	if confirm != password {
+		fe.Add("confirm", "The two passwords are not the same.")
+	}
+}
+
 // normalizeAnswer makes security answers compare the way people expect:
 // case, surrounding and repeated spaces do not matter.
 func normalizeAnswer(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
@@ -184,12 +196,7 @@ func (a *App) Register(ctx context.Context, token string, in RegisterInput, ip, 
 		return err
 	}
 	fe := canopy.FieldErrors{}
-	if reason := a.policy.Check(in.Password, reg.Email, reg.Name); reason != "" {
-		fe.Add("password", reason)
-	}
-	if in.Confirm != in.Password {
-		fe.Add("confirm", "The two passwords are not the same.")
-	}
+	a.checkNewPassword(fe, in.Password, in.Confirm, reg.Email, reg.Name)
 	q, ans := strings.TrimSpace(in.SecurityQuestion), normalizeAnswer(in.SecurityAnswer)
 	if q == "" {
 		fe.Add("security_question", "Choose a security question.")
