@@ -145,37 +145,21 @@ func (a *App) TenantTree(ctx context.Context, v Viewer) (Tree, error) {
 	if err != nil {
 		return Tree{}, err
 	}
-	totals, err := a.store.CountByKind(ctx, scope)
+	totals, err := a.Totals(ctx, v)
 	if err != nil {
 		return Tree{}, err
 	}
-	// Customers are not loaded here, so MSPs' counts come from the database;
-	// the other levels are counted from the nodes themselves.
-	customerCounts := map[canopy.OrgID]int{}
+	// Customers are not loaded here: their counts per MSP come from one
+	// grouped query; the other levels are counted from the nodes.
+	customerCounts, err := a.store.ChildCountsOfKind(ctx, scope, canopy.KindCustomer)
+	if err != nil {
+		return Tree{}, err
+	}
 	children := map[canopy.OrgID][]canopy.Org{}
 	for _, n := range nodes {
 		children[n.ParentID] = append(children[n.ParentID], n)
-		// ChildCounts(x) counts the children of x's children; for a viewer
-		// rooted at an MSP, asking its parent returns just that MSP (the
-		// scope bounds the rest out).
-		if n.Kind == canopy.KindDistributor || (n.Kind == canopy.KindMSP && n.ID == v.Org.ID) {
-			parent := n.ID
-			if n.Kind == canopy.KindMSP {
-				parent = n.ParentID
-			}
-			c, err := a.store.ChildCounts(ctx, scope, parent)
-			if err != nil {
-				return Tree{}, err
-			}
-			for id, k := range c {
-				customerCounts[id] = k
-			}
-		}
 	}
-	t := Tree{Root: v.Org, Totals: Totals{
-		Distributors: totals[canopy.KindDistributor], MSPs: totals[canopy.KindMSP],
-		Customers: totals[canopy.KindCustomer], SubAccounts: totals[canopy.KindSubAccount],
-	}}
+	t := Tree{Root: v.Org, Totals: totals}
 	// Depth-first from the viewer's root, siblings by name.
 	var walk func(o canopy.Org)
 	walk = func(o canopy.Org) {
@@ -201,6 +185,16 @@ func (a *App) TenantTree(ctx context.Context, v Viewer) (Tree, error) {
 		}
 	}
 	return t, nil
+}
+
+// Totals counts the organizations of the viewer's subtree by kind.
+func (a *App) Totals(ctx context.Context, v Viewer) (Totals, error) {
+	counts, err := a.store.CountByKind(ctx, v.Scope())
+	if err != nil {
+		return Totals{}, err
+	}
+	return Totals{Distributors: counts[canopy.KindDistributor], MSPs: counts[canopy.KindMSP],
+		Customers: counts[canopy.KindCustomer], SubAccounts: counts[canopy.KindSubAccount]}, nil
 }
 
 // OrgPage is one organization with its place in the tree and its children.

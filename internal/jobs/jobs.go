@@ -56,7 +56,6 @@ type Runner struct {
 	opts     Options
 	handlers map[string]Handler
 	tasks    []task
-	wake     chan struct{}
 }
 
 type task struct {
@@ -89,7 +88,7 @@ func New(s *store.Store, clock canopy.Clock, log *slog.Logger, opts Options) *Ru
 	if opts.Name == "" {
 		opts.Name = "worker-" + randomID()
 	}
-	return &Runner{store: s, clock: clock, log: log, opts: opts, handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
+	return &Runner{store: s, clock: clock, log: log, opts: opts, handlers: map[string]Handler{}}
 }
 
 // Handle registers the handler for a kind of job.
@@ -115,14 +114,6 @@ func Enqueue(ctx context.Context, tx *store.Tx, now time.Time, kind string, payl
 	}
 	_, _, err = tx.EnqueueJob(ctx, store.NewJob{Kind: kind, Payload: string(b), UniqueKey: uniqueKey, RunAt: runAt}, now)
 	return err
-}
-
-// Wake asks the runner to look for due jobs now rather than at its next poll.
-func (r *Runner) Wake() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
 }
 
 // Tick enqueues the current period of every schedule. Every replica ticks;
@@ -259,7 +250,6 @@ func (r *Runner) Run(ctx context.Context) {
 				r.log.Error("schedule tick", "err", err)
 			}
 		case <-poll.C:
-		case <-r.wake:
 		}
 	}
 }

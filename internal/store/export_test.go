@@ -15,6 +15,3 @@ func (tx *Tx) ExecForTest(ctx context.Context, query string, args ...any) error 
 // ReaderForBenchmark exposes the reader pool so benchmarks can measure the
 // bare statement beside the store method (their ceiling).
 func (s *Store) ReaderForBenchmark() *sql.DB { return s.read }
-
-// WriterForBenchmark exposes the writer pool for ceiling measurements.
-func (s *Store) WriterForBenchmark() *sql.DB { return s.write }

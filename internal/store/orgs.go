@@ -142,17 +142,8 @@ func orgWhere(ctx context.Context, q querier, scope canopy.Scope, cond string, a
 }
 
 // OrgUnscoped returns any organization by ID. It exists for the code that
-// builds a scope in the first place (a session's membership); nothing that
-// answers a request about tenant data may use it.
-func (s *Store) OrgUnscoped(ctx context.Context, id canopy.OrgID) (canopy.Org, error) {
-	o, err := scanOrg(s.r.QueryRowContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.id = $1`, id))
-	if err != nil {
-		return canopy.Org{}, notFound("org", err)
-	}
-	return o, nil
-}
-
-// OrgUnscoped is Store.OrgUnscoped inside a write transaction.
+// builds a scope in the first place (where a link or session says the
+// person acts); nothing that answers a request about tenant data may use it.
 func (tx *Tx) OrgUnscoped(ctx context.Context, id canopy.OrgID) (canopy.Org, error) {
 	o, err := scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.id = $1`, id))
 	if err != nil {
@@ -229,12 +220,6 @@ func (s *Store) Children(ctx context.Context, scope canopy.Scope, parent canopy.
 	return out, rows.Err()
 }
 
-// KindCount is how many organizations of one kind a subtree holds.
-type KindCount struct {
-	Kind  canopy.OrgKind
-	Count int
-}
-
 // CountByKind counts the organizations in scope by kind.
 func (s *Store) CountByKind(ctx context.Context, scope canopy.Scope) (map[canopy.OrgKind]int, error) {
 	lo, hi := scope.Bounds()
@@ -256,14 +241,12 @@ func (s *Store) CountByKind(ctx context.Context, scope canopy.Scope) (map[canopy
 	return out, rows.Err()
 }
 
-// ChildCounts returns, for each direct child of parent in scope, how many
-// children it has in turn (e.g. customers per MSP).
-func (s *Store) ChildCounts(ctx context.Context, scope canopy.Scope, parent canopy.OrgID) (map[canopy.OrgID]int, error) {
+// ChildCountsOfKind counts, in one query, the organizations of kind in
+// scope grouped by their parent (e.g. customers per MSP).
+func (s *Store) ChildCountsOfKind(ctx context.Context, scope canopy.Scope, kind canopy.OrgKind) (map[canopy.OrgID]int, error) {
 	lo, hi := scope.Bounds()
-	rows, err := s.r.QueryContext(ctx, `SELECT g.parent_id, COUNT(*) FROM orgs g
-		JOIN orgs p ON p.id = g.parent_id
-		WHERE p.parent_id = $1 AND p.path >= $2 AND p.path < $3
-		GROUP BY g.parent_id`, parent, lo, hi)
+	rows, err := s.r.QueryContext(ctx, `SELECT parent_id, COUNT(*) FROM orgs
+		WHERE kind = $1 AND path >= $2 AND path < $3 GROUP BY parent_id`, string(kind), lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("child counts: %w", err)
 	}

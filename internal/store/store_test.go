@@ -210,9 +210,14 @@ func TestNeighbourSubtreeIsInvisible(t *testing.T) {
 		if err != nil || len(anc) != 2 || anc[0].ID != tr.mspA.ID {
 			t.Errorf("Ancestors = %v, %v; want [MSP A, Alpha One]", anc, err)
 		}
-		counts, err := s.ChildCounts(ctx, canopy.ScopeOf(tr.platform), tr.dist.ID)
+		counts, err := s.ChildCountsOfKind(ctx, canopy.ScopeOf(tr.platform), canopy.KindCustomer)
 		if err != nil || counts[tr.mspA.ID] != 2 || counts[tr.mspB.ID] != 1 {
-			t.Errorf("ChildCounts = %v, %v", counts, err)
+			t.Errorf("ChildCountsOfKind = %v, %v", counts, err)
+		}
+		// From MSP A's scope, MSP B's customers are not counted.
+		counts, err = s.ChildCountsOfKind(ctx, scopeA, canopy.KindCustomer)
+		if err != nil || counts[tr.mspA.ID] != 2 || len(counts) != 1 {
+			t.Errorf("ChildCountsOfKind from MSP A = %v, %v", counts, err)
 		}
 	})
 }

@@ -12,11 +12,11 @@ import (
 // Home is the dashboard.
 func (w *Web) Home(rw http.ResponseWriter, r *http.Request) error {
 	v, _ := ViewerFrom(r.Context())
-	tree, err := w.app.TenantTree(r.Context(), v)
+	totals, err := w.app.Totals(r.Context(), v)
 	if err != nil {
 		return err
 	}
-	return w.render(rw, r, http.StatusOK, "home", page{Title: "Home", Nav: "home", Data: tree})
+	return w.render(rw, r, http.StatusOK, "home", page{Title: "Home", Nav: "home", Data: map[string]any{"Totals": totals}})
 }
 
 // Tree lists distributors and MSPs of the viewer's subtree.
