@@ -180,7 +180,11 @@ func registerMaintenance(r *jobs.Runner, st *store.Store, clock canopy.Clock, cf
 	})
 	r.Handle("expire-sessions", func(ctx context.Context, _ store.Job) error {
 		now := clock.Now()
-		_, err := st.DeleteExpiredSessions(ctx, now, now.Add(-cfg.SessionIdle))
+		if _, err := st.DeleteExpiredSessions(ctx, now, now.Add(-cfg.SessionIdle)); err != nil {
+			return err
+		}
+		// Links are kept a day past expiry so support can still see them.
+		_, err := st.DeleteExpiredLinks(ctx, now.Add(-24*time.Hour))
 		return err
 	})
 	// Errors here are programming errors (unmarshalable payloads).

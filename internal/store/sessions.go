@@ -194,3 +194,13 @@ func (tx *Tx) ClearMustEnrol(ctx context.Context, person canopy.PersonID) error 
 	}
 	return nil
 }
+
+// DeleteExpiredLinks removes sign-in links (registration, reset, second
+// factor, one-time) that expired before t, used or not.
+func (s *Store) DeleteExpiredLinks(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM signin_links WHERE expires_at < $1`, t.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("delete expired links: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strconv"
@@ -326,3 +327,42 @@ func TestTransactionRollsBackEverything(t *testing.T) {
 }
 
 func itoa(id canopy.OrgID) string { return strconv.FormatInt(int64(id), 10) }
+
+func TestExpiredSessionsAndLinksArePruned(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		tr := buildTree(t, s)
+		var person canopy.PersonID
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			p, err := tx.CreatePerson(ctx, store.Person{Email: "p@a.example", Name: "P"}, t0)
+			if err != nil {
+				return err
+			}
+			person = p.ID
+			for i, x := range []struct {
+				hash          string
+				seen, expires time.Duration
+			}{{"fresh", 0, 12 * time.Hour}, {"idle", -2 * time.Hour, 10 * time.Hour}, {"over", 0, -time.Minute}} {
+				if err := tx.CreateSession(ctx, store.Session{TokenHash: x.hash, PersonID: p.ID, OrgID: tr.mspA.ID, Created: t0, LastSeen: t0.Add(x.seen), Expires: t0.Add(x.expires)}); err != nil {
+					return err
+				}
+				if err := tx.CreateSigninLink(ctx, store.SigninLink{TokenHash: fmt.Sprint("link", i), PersonID: p.ID, OrgID: tr.mspA.ID, Purpose: "test", Created: t0, Expires: t0.Add(time.Duration(i-1) * 48 * time.Hour)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.DeleteExpiredSessions(ctx, t0, t0.Add(-30*time.Minute)); err != nil || n != 2 {
+			t.Errorf("expired sessions deleted = %d, %v; want the idle and the over-age one", n, err)
+		}
+		if list, _ := s.SessionsOf(ctx, person); len(list) != 1 || list[0].TokenHash != "fresh" {
+			t.Errorf("sessions left = %+v", list)
+		}
+		if n, err := s.DeleteExpiredLinks(ctx, t0); err != nil || n != 1 {
+			t.Errorf("expired links deleted = %d, %v; want 1", n, err)
+		}
+	})
+}
