@@ -201,6 +201,10 @@ func (a *App) SetTwoStepEnforced(ctx context.Context, v Viewer, org canopy.OrgID
 	if err := v.Require(PermManageCustomerOrg); err != nil {
 		return err
 	}
+	// A customer's enforcement is one of its layered settings.
+	if o, err := a.store.Org(ctx, v.Scope(), org); err == nil && o.Kind == canopy.KindCustomer {
+		return a.SetCustomerSetting(ctx, v, org, canopy.SettingEnforceTwoStep, fmt.Sprint(on), false)
+	}
 	now := a.clock.Now()
 	return a.store.InTx(ctx, func(tx *store.Tx) error {
 		o, err := tx.Org(ctx, v.Scope(), org)

@@ -172,6 +172,8 @@ type ChangeFilter struct {
 	Since   time.Time
 	Until   time.Time
 	ActorID PersonID
+	// MSPSubtree widens an MSP's log to its customers' entries as well.
+	MSPSubtree bool
 	// Keyset paging, newest first: entries strictly older than the cursor
 	// (BeforeAt, BeforeID) — the last entry of the previous page.
 	BeforeAt time.Time

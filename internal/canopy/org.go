@@ -166,3 +166,37 @@ func (s Scope) Bounds() (lo, hi string) {
 }
 
 func (s Scope) String() string { return fmt.Sprintf("scope(%d %s)", s.Root, s.Path) }
+
+// PathIDs splits a materialized path into its IDs, root first (nil if the
+// path is malformed).
+func PathIDs(path string) []OrgID {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	out := make([]OrgID, 0, len(parts))
+	for _, p := range parts {
+		id, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return nil
+		}
+		out = append(out, OrgID(id))
+	}
+	return out
+}
+
+// The tree has a fixed shape (platform, distributor, MSP, customer, …), so
+// a node's distributor and MSP are read off its path; 0 above that level.
+
+// DistributorOfPath returns the distributor on a path.
+func DistributorOfPath(path string) OrgID {
+	if ids := PathIDs(path); len(ids) >= 2 {
+		return ids[1]
+	}
+	return 0
+}
+
+// MSPOfPath returns the MSP on a path.
+func MSPOfPath(path string) OrgID {
+	if ids := PathIDs(path); len(ids) >= 3 {
+		return ids[2]
+	}
+	return 0
+}

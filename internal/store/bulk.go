@@ -30,6 +30,7 @@ import (
 const (
 	tableOrgs         = "orgs"
 	tableCustomers    = "customers"
+	tableDomains      = "customer_domains"
 	tablePeople       = "people"
 	tableMemberships  = "memberships"
 	tableEndUsers     = "end_users"
@@ -58,7 +59,9 @@ func bulkTables() []bulkTable {
 		{name: tableOrgs, identity: true, columns: []string{
 			"id", "tenant_id", "kind", "name", "parent_id", "path", "depth", "created_at", "updated_at"}},
 		{name: tableCustomers, columns: []string{
-			"org_id", "msp_id", "domain", "status", "trial_ends_at", "active_users"}},
+			"org_id", "msp_id", "distributor_id", "path", "name_key", "domain", "status", "trial_ends_at", "active_users"}},
+		{name: tableDomains, columns: []string{
+			"customer_id", "msp_id", "domain", "is_primary"}},
 		{name: tablePeople, identity: true, columns: []string{
 			"id", "email", "name", "phone", "created_at", "updated_at"}},
 		{name: tableMemberships, deferrable: true, columns: []string{
@@ -70,7 +73,7 @@ func bulkTables() []bulkTable {
 		{name: tableGroupMembers, deferrable: true, columns: []string{
 			"group_id", "end_user_id"}},
 		{name: tableChangeLog, identity: true, deferrable: true, columns: []string{
-			"id", "org_id", "org_path", "actor_kind", "actor_id", "actor_name", "on_behalf_of_id", "on_behalf_of_name",
+			"id", "org_id", "org_path", "msp_id", "actor_kind", "actor_id", "actor_name", "on_behalf_of_id", "on_behalf_of_name",
 			"action", "target_type", "target_id", "target_name", "before_json", "after_json", "ip", "user_agent", "created_at"}},
 	}
 }
@@ -424,9 +427,18 @@ func (b *BulkLoader) Orgs(ctx context.Context, rows []canopy.Org) error {
 // loaded through Orgs; ParentID is the owning MSP and ActiveUsers must equal
 // the number of active end users loaded for the customer.
 func (b *BulkLoader) Customers(ctx context.Context, rows []canopy.Org) error {
-	return b.insert(ctx, tableCustomers, len(rows), func(i int, v []any) []any {
+	err := b.insert(ctx, tableCustomers, len(rows), func(i int, v []any) []any {
 		o := &rows[i]
-		return append(v, int64(o.ID), int64(o.ParentID), strings.ToLower(o.Domain), string(o.Status), millis(o.TrialEndsAt), int64(o.ActiveUsers))
+		return append(v, int64(o.ID), int64(o.ParentID), int64(canopy.DistributorOfPath(o.Path)), o.Path, strings.ToLower(o.Name),
+			strings.ToLower(o.Domain), string(o.Status), millis(o.TrialEndsAt), int64(o.ActiveUsers))
+	})
+	if err != nil {
+		return err
+	}
+	// Every domain is also a row of customer_domains (unique per MSP).
+	return b.insert(ctx, tableDomains, len(rows), func(i int, v []any) []any {
+		o := &rows[i]
+		return append(v, int64(o.ID), int64(o.ParentID), strings.ToLower(o.Domain), true)
 	})
 }
 
@@ -529,7 +541,7 @@ func (b *BulkLoader) GroupMembers(ctx context.Context, rows []BulkGroupMember) e
 func (b *BulkLoader) Changes(ctx context.Context, rows []canopy.Change) error {
 	return b.insert(ctx, tableChangeLog, len(rows), func(i int, v []any) []any {
 		c := &rows[i]
-		return append(v, int64(c.ID), int64(c.OrgID), c.OrgPath, string(c.Actor.Kind), nullInt(int64(c.Actor.PersonID)),
+		return append(v, int64(c.ID), int64(c.OrgID), c.OrgPath, nullInt(int64(canopy.MSPOfPath(c.OrgPath))), string(c.Actor.Kind), nullInt(int64(c.Actor.PersonID)),
 			c.Actor.Name, nullInt(int64(c.Actor.OnBehalfOfID)), c.Actor.OnBehalfOfName, string(c.Action),
 			c.TargetType, c.TargetID, c.TargetName, nullJSON(c.Before), nullJSON(c.After),
 			c.Actor.IP, c.Actor.UserAgent, c.At.UnixMilli())

@@ -15,13 +15,13 @@ import (
 func (tx *Tx) RecordChange(ctx context.Context, c canopy.Change) (canopy.ChangeID, error) {
 	var id canopy.ChangeID
 	err := tx.QueryRowContext(ctx, `INSERT INTO change_log
-		(org_id, org_path, actor_kind, actor_id, actor_name, on_behalf_of_id, on_behalf_of_name,
+		(org_id, org_path, msp_id, actor_kind, actor_id, actor_name, on_behalf_of_id, on_behalf_of_name,
 		 action, target_type, target_id, target_name, before_json, after_json, ip, user_agent, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+		VALUES ($1, $2, $17, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 		c.OrgID, c.OrgPath, string(c.Actor.Kind), nullInt(int64(c.Actor.PersonID)), c.Actor.Name,
 		nullInt(int64(c.Actor.OnBehalfOfID)), c.Actor.OnBehalfOfName,
 		string(c.Action), c.TargetType, c.TargetID, c.TargetName,
-		nullJSON(c.Before), nullJSON(c.After), c.Actor.IP, c.Actor.UserAgent, c.At.UnixMilli()).Scan(&id)
+		nullJSON(c.Before), nullJSON(c.After), c.Actor.IP, c.Actor.UserAgent, c.At.UnixMilli(), nullInt(int64(canopy.MSPOfPath(c.OrgPath)))).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("record change %s: %w", c.Action, err)
 	}
@@ -35,69 +35,138 @@ func nullJSON(b json.RawMessage) any {
 	return string(b)
 }
 
-// Changes lists the change-log entries of organization orgID, newest first,
-// matching f. The organization must lie in scope: the scope is part of the
-// WHERE clause, so another subtree's entries are never returned.
-func (s *Store) Changes(ctx context.Context, scope canopy.Scope, orgID canopy.OrgID, f canopy.ChangeFilter) ([]canopy.Change, error) {
+const changeColumns = `id, org_id, org_path, actor_kind, COALESCE(actor_id, 0), actor_name,
+		COALESCE(on_behalf_of_id, 0), on_behalf_of_name, action, target_type, target_id, target_name,
+		before_json, after_json, ip, user_agent, created_at`
+
+// changeQuery builds the WHERE clause of a change-log query for orgID in
+// scope matching f, except for the actions, which callers add: one IN list
+// for a stream, one index range per action for a page.
+type changeQuery struct {
+	args  []any
+	where strings.Builder
+}
+
+func (q *changeQuery) arg(v any) string {
+	q.args = append(q.args, v)
+	return fmt.Sprintf("$%d", len(q.args))
+}
+
+func newChangeQuery(scope canopy.Scope, orgID canopy.OrgID, f canopy.ChangeFilter) *changeQuery {
 	lo, hi := scope.Bounds()
-	args := []any{orgID, lo, hi}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	var where strings.Builder
-	where.WriteString(`org_id = $1 AND org_path >= $2 AND org_path < $3`)
-	if len(f.Actions) > 0 {
-		ph := make([]string, len(f.Actions))
-		for i, a := range f.Actions {
-			ph[i] = arg(string(a))
-		}
-		where.WriteString(` AND action IN (` + strings.Join(ph, ", ") + `)`)
+	q := &changeQuery{args: []any{orgID, lo, hi}}
+	if f.MSPSubtree {
+		q.where.WriteString(`msp_id = $1 AND org_path >= $2 AND org_path < $3`)
+	} else {
+		q.where.WriteString(`org_id = $1 AND org_path >= $2 AND org_path < $3`)
 	}
 	if !f.Since.IsZero() {
-		where.WriteString(` AND created_at >= ` + arg(f.Since.UnixMilli()))
+		q.where.WriteString(` AND created_at >= ` + q.arg(f.Since.UnixMilli()))
 	}
 	if !f.Until.IsZero() {
-		where.WriteString(` AND created_at < ` + arg(f.Until.UnixMilli()))
+		q.where.WriteString(` AND created_at < ` + q.arg(f.Until.UnixMilli()))
 	}
 	if f.ActorID != 0 {
-		where.WriteString(` AND actor_id = ` + arg(int64(f.ActorID)))
+		q.where.WriteString(` AND actor_id = ` + q.arg(int64(f.ActorID)))
 	}
 	if f.BeforeID != 0 {
-		at, id := arg(f.BeforeAt.UnixMilli()), arg(int64(f.BeforeID))
-		where.WriteString(` AND (created_at < ` + at + ` OR (created_at = ` + at + ` AND id < ` + id + `))`)
+		at, id := q.arg(f.BeforeAt.UnixMilli()), q.arg(int64(f.BeforeID))
+		// created_at <= bounds the index range; the OR skips what was shown.
+		q.where.WriteString(` AND created_at <= ` + at + ` AND (created_at < ` + at + ` OR id < ` + id + `)`)
 	}
+	return q
+}
+
+// Changes lists the change-log entries of organization orgID (with
+// f.MSPSubtree: of the MSP orgID and its customers), newest first, matching
+// f. The scope is part of the WHERE clause, so another subtree's entries
+// are never returned. Several actions are read as one bounded index range
+// each and merged, so a page costs the same whatever the log's size.
+func (s *Store) Changes(ctx context.Context, scope canopy.Scope, orgID canopy.OrgID, f canopy.ChangeFilter) ([]canopy.Change, error) {
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
-	query := `SELECT id, org_id, org_path, actor_kind, COALESCE(actor_id, 0), actor_name,
-		COALESCE(on_behalf_of_id, 0), on_behalf_of_name, action, target_type, target_id, target_name,
-		before_json, after_json, ip, user_agent, created_at
-		FROM change_log WHERE ` + where.String() + ` ORDER BY created_at DESC, id DESC LIMIT ` + arg(limit)
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	q := newChangeQuery(scope, orgID, f)
+	base := q.where.String()
+	var query string
+	switch len(f.Actions) {
+	case 0:
+		query = `SELECT ` + changeColumns + ` FROM change_log WHERE ` + base + ` ORDER BY created_at DESC, id DESC LIMIT ` + q.arg(limit)
+	case 1:
+		query = `SELECT ` + changeColumns + ` FROM change_log WHERE ` + base + ` AND action = ` + q.arg(string(f.Actions[0])) +
+			` ORDER BY created_at DESC, id DESC LIMIT ` + q.arg(limit)
+	default:
+		lim := q.arg(limit)
+		parts := make([]string, len(f.Actions))
+		for i, a := range f.Actions {
+			parts[i] = fmt.Sprintf(`SELECT * FROM (SELECT %s FROM change_log WHERE %s AND action = %s ORDER BY created_at DESC, id DESC LIMIT %s) a%d`,
+				changeColumns, base, q.arg(string(a)), lim, i)
+		}
+		query = `SELECT * FROM (` + strings.Join(parts, ` UNION ALL `) + `) u ORDER BY created_at DESC, id DESC LIMIT ` + lim
+	}
+	rows, err := s.r.QueryContext(ctx, query, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list changes: %w", err)
 	}
 	defer rows.Close()
 	var out []canopy.Change
 	for rows.Next() {
-		var c canopy.Change
-		var before, after sql.NullString
-		var at int64
-		if err := rows.Scan(&c.ID, &c.OrgID, &c.OrgPath, &c.Actor.Kind, &c.Actor.PersonID, &c.Actor.Name,
-			&c.Actor.OnBehalfOfID, &c.Actor.OnBehalfOfName, &c.Action, &c.TargetType, &c.TargetID, &c.TargetName,
-			&before, &after, &c.Actor.IP, &c.Actor.UserAgent, &at); err != nil {
+		c, err := scanChange(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list changes: %w", err)
 		}
-		if before.Valid {
-			c.Before = json.RawMessage(before.String)
-		}
-		if after.Valid {
-			c.After = json.RawMessage(after.String)
-		}
-		c.At = time.UnixMilli(at).UTC()
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// EachChange streams every entry matching f (no limit, no paging), newest
+// first, to fn, one row in memory at a time.
+func (s *Store) EachChange(ctx context.Context, scope canopy.Scope, orgID canopy.OrgID, f canopy.ChangeFilter, fn func(*canopy.Change) error) error {
+	f.BeforeID = 0
+	q := newChangeQuery(scope, orgID, f)
+	if len(f.Actions) > 0 {
+		ph := make([]string, len(f.Actions))
+		for i, a := range f.Actions {
+			ph[i] = q.arg(string(a))
+		}
+		q.where.WriteString(` AND action IN (` + strings.Join(ph, ", ") + `)`)
+	}
+	// Straight from the reader pool, not the statement cache: a stream may
+	// hold its connection for minutes.
+	rows, err := s.read.QueryContext(ctx, `SELECT `+changeColumns+` FROM change_log WHERE `+q.where.String()+` ORDER BY created_at DESC, id DESC`, q.args...)
+	if err != nil {
+		return fmt.Errorf("export changes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanChange(rows)
+		if err != nil {
+			return fmt.Errorf("export changes: %w", err)
+		}
+		if err := fn(&c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func scanChange(rows *sql.Rows) (canopy.Change, error) {
+	var c canopy.Change
+	var before, after sql.NullString
+	var at int64
+	if err := rows.Scan(&c.ID, &c.OrgID, &c.OrgPath, &c.Actor.Kind, &c.Actor.PersonID, &c.Actor.Name,
+		&c.Actor.OnBehalfOfID, &c.Actor.OnBehalfOfName, &c.Action, &c.TargetType, &c.TargetID, &c.TargetName,
+		&before, &after, &c.Actor.IP, &c.Actor.UserAgent, &at); err != nil {
+		return c, err
+	}
+	if before.Valid {
+		c.Before = json.RawMessage(before.String)
+	}
+	if after.Valid {
+		c.After = json.RawMessage(after.String)
+	}
+	c.At = time.UnixMilli(at).UTC()
+	return c, nil
 }

@@ -58,9 +58,10 @@ func (tx *Tx) CreateOrg(ctx context.Context, scope canopy.Scope, o canopy.Org, n
 	var parentKind canopy.OrgKind
 	var parentPath string
 	var parentDepth int
+	var grandparent canopy.OrgID
 	err := tx.QueryRowContext(ctx,
-		`SELECT kind, path, depth FROM orgs WHERE id = $1 AND path >= $2 AND path < $3`,
-		o.ParentID, lo, hi).Scan(&parentKind, &parentPath, &parentDepth)
+		`SELECT kind, path, depth, COALESCE(parent_id, 0) FROM orgs WHERE id = $1 AND path >= $2 AND path < $3`,
+		o.ParentID, lo, hi).Scan(&parentKind, &parentPath, &parentDepth, &grandparent)
 	if err != nil {
 		return canopy.Org{}, notFound("create org: parent", err)
 	}
@@ -73,11 +74,23 @@ func (tx *Tx) CreateOrg(ctx context.Context, scope canopy.Scope, o canopy.Org, n
 		return canopy.Org{}, err
 	}
 	if o.Kind == canopy.KindCustomer {
+		domain := strings.ToLower(o.Domain)
 		_, err = tx.ExecContext(ctx,
-			`INSERT INTO customers (org_id, msp_id, domain, status, trial_ends_at, active_users) VALUES ($1, $2, $3, $4, $5, $6)`,
-			created.ID, o.ParentID, strings.ToLower(o.Domain), string(o.Status), millis(o.TrialEndsAt), o.ActiveUsers)
+			`INSERT INTO customers (org_id, msp_id, distributor_id, path, name_key, domain, status, trial_ends_at, active_users)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			created.ID, o.ParentID, grandparent, created.Path, strings.ToLower(o.Name), domain, string(o.Status), millis(o.TrialEndsAt), o.ActiveUsers)
 		if err != nil {
 			return canopy.Org{}, fmt.Errorf("create customer: %w", err)
+		}
+		if domain != "" {
+			_, err = tx.ExecContext(ctx, `INSERT INTO customer_domains (customer_id, msp_id, domain, is_primary) VALUES ($1, $2, $3, $4)`,
+				created.ID, o.ParentID, domain, true)
+			if isUniqueViolation(err) {
+				return canopy.Org{}, fmt.Errorf("create customer: domain %s: %w", domain, canopy.ErrConflict)
+			}
+			if err != nil {
+				return canopy.Org{}, fmt.Errorf("create customer: %w", err)
+			}
 		}
 		created.Domain, created.Status, created.TrialEndsAt, created.ActiveUsers =
 			strings.ToLower(o.Domain), o.Status, o.TrialEndsAt, o.ActiveUsers

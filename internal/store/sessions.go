@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -28,6 +29,11 @@ type Session struct {
 	MustEnrolTwoStep bool
 	// Org is the organization the session acts in, read in the same query.
 	Org canopy.Org
+	// Under Admin Login the session acts in a customer (OrgID) while its
+	// person's membership is at ActingFromOrgID, for a reason, until a time.
+	ActingFromOrgID canopy.OrgID
+	ActingReason    string
+	ActingUntil     time.Time
 }
 
 // CreateSession stores a session under the hash of its token.
@@ -45,21 +51,25 @@ func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
 func (s *Store) SessionByHash(ctx context.Context, hash string) (Session, error) {
 	var out Session
 	var created, seen, expires int64
+	var actingUntil sql.NullInt64
 	var roles string
 	// One round trip per authenticated request: session, person,
 	// membership and the organization it acts in.
 	row := s.r.QueryRowContext(ctx, `SELECT s.token_hash, s.person_id, s.org_id, s.created_at, s.last_seen_at, s.expires_at,
-		s.ip, s.user_agent, p.name, p.email, COALESCE(m.roles, ''), COALESCE(m.status, ''), s.must_enrol_two_step, `+orgColumns+`
+		s.ip, s.user_agent, p.name, p.email, COALESCE(m.roles, ''), COALESCE(m.status, ''), s.must_enrol_two_step,
+		COALESCE(s.acting_from_org_id, 0), s.acting_reason, s.acting_until, `+orgColumns+`
 		FROM sessions s JOIN people p ON p.id = s.person_id
 		JOIN orgs o ON o.id = s.org_id LEFT JOIN customers c ON c.org_id = o.id
-		LEFT JOIN memberships m ON m.person_id = s.person_id AND m.org_id = s.org_id
+		LEFT JOIN memberships m ON m.person_id = s.person_id AND m.org_id = COALESCE(s.acting_from_org_id, s.org_id)
 		WHERE s.token_hash = $1`, hash)
 	org, err := scanOrg(prefixScanner{row, []any{&out.TokenHash, &out.PersonID, &out.OrgID, &created, &seen, &expires, &out.IP, &out.UserAgent,
-		&out.PersonName, &out.PersonEmail, &roles, &out.MembershipStatus, &out.MustEnrolTwoStep}})
+		&out.PersonName, &out.PersonEmail, &roles, &out.MembershipStatus, &out.MustEnrolTwoStep,
+		&out.ActingFromOrgID, &out.ActingReason, &actingUntil}})
 	if err != nil {
 		return Session{}, notFound("session", err)
 	}
 	out.Org = org
+	out.ActingUntil = fromMillis(actingUntil)
 	if roles != "" {
 		out.Roles = strings.Split(roles, ",")
 	}
@@ -203,4 +213,28 @@ func (s *Store) DeleteExpiredLinks(ctx context.Context, t time.Time) (int64, err
 		return 0, fmt.Errorf("delete expired links: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// StartActing moves a session into customer under Admin Login: it acts
+// there until until, remembering the organization it came from.
+func (tx *Tx) StartActing(ctx context.Context, hash string, customer, from canopy.OrgID, reason string, until time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE sessions SET org_id = $2, acting_from_org_id = $3, acting_reason = $4, acting_until = $5
+		WHERE token_hash = $1 AND acting_from_org_id IS NULL`, hash, customer, from, reason, until.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("start admin login: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("start admin login: the session is gone or already acting: %w", canopy.ErrConflict)
+	}
+	return nil
+}
+
+// EndActing returns a session from Admin Login to where it came from.
+func (tx *Tx) EndActing(ctx context.Context, hash string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE sessions SET org_id = acting_from_org_id, acting_from_org_id = NULL, acting_reason = '', acting_until = NULL
+		WHERE token_hash = $1 AND acting_from_org_id IS NOT NULL`, hash)
+	if err != nil {
+		return fmt.Errorf("end admin login: %w", err)
+	}
+	return nil
 }
