@@ -84,6 +84,7 @@ func (c *serveCmd) Run(e *env) error {
 
 	runner := jobs.New(st, clock, log, jobs.Options{Workers: max(cfg.Workers, 1)})
 	registerMaintenance(runner, st, clock, cfg)
+	must(a.RegisterJobs(runner))
 	outbox.Register(runner)
 
 	pages, err := web.New(a, log, web.Options{Version: version, SecureCookies: cfg.TLS(), MailboxForAll: cfg.Demo && cfg.DemoMailbox})

@@ -82,6 +82,18 @@ type Viewer struct {
 	// MustEnrolTwoStep: an organization of theirs requires two-step
 	// verification and they have not enrolled; only enrolment is open.
 	MustEnrolTwoStep bool
+	// Acting is set under Admin Login: Org is then the customer and Roles
+	// are a customer Admin's.
+	Acting *Acting
+}
+
+// Acting describes an Admin Login: a staff person acting inside a customer
+// as its administrator, for a reason, until a time.
+type Acting struct {
+	Customer canopy.Org
+	FromOrg  canopy.OrgID
+	Reason   string
+	Until    time.Time
 }
 
 // Scope is the subtree the viewer may see.

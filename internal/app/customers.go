@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/jobs"
 	"github.com/canopy-channel/canopy/internal/store"
 	"github.com/google/uuid"
 )
@@ -593,4 +594,19 @@ func (a *App) MSPs(ctx context.Context, v Viewer) ([]canopy.Org, error) {
 		return []canopy.Org{v.Org}, nil
 	}
 	return a.store.Orgs(ctx, v.Scope(), []canopy.OrgKind{canopy.KindMSP}, maxTreeNodes)
+}
+
+// JobExpireTrials is the scheduled job that ends trials past their date.
+const JobExpireTrials = "expire-trials"
+
+// RegisterJobs schedules the customers' background work on r.
+func (a *App) RegisterJobs(r *jobs.Runner) error {
+	r.Handle(JobExpireTrials, func(ctx context.Context, _ store.Job) error {
+		n, err := a.ExpireTrials(ctx)
+		if n > 0 {
+			a.log.Info("trials expired", "customers", n)
+		}
+		return err
+	})
+	return r.Schedule(JobExpireTrials, jobs.Every(15*time.Minute), JobExpireTrials, nil)
 }

@@ -139,10 +139,28 @@ func (a *App) Authenticate(ctx context.Context, token, ip, userAgent string) (Vi
 	for i, r := range sess.Roles {
 		roles[i] = canopy.Role(r)
 	}
-	return Viewer{
+	v := Viewer{
 		PersonID: sess.PersonID, Name: sess.PersonName, Email: sess.PersonEmail, Org: org, Roles: roles, MustEnrolTwoStep: sess.MustEnrolTwoStep,
 		Actor: canopy.Actor{Kind: canopy.ActorPerson, PersonID: sess.PersonID, Name: sess.PersonName, IP: ip, UserAgent: userAgent},
-	}, nil
+	}
+	if sess.ActingFromOrgID != 0 {
+		if !now.Before(sess.ActingUntil) {
+			// The time box is over: back to where the person signed in.
+			if err := a.endActing(ctx, hash, v, sess, "time limit reached"); err != nil {
+				return Viewer{}, err
+			}
+			return a.Authenticate(ctx, token, ip, userAgent)
+		}
+		v.Roles = []canopy.Role{canopy.RoleCustomerAdmin}
+		v.Acting = &Acting{Customer: org, FromOrg: sess.ActingFromOrgID, Reason: sess.ActingReason, Until: sess.ActingUntil}
+		v.Actor.OnBehalfOfName = actingAs(org)
+	}
+	return v, nil
+}
+
+// actingAs is how the change log names the context of an Admin Login.
+func actingAs(customer canopy.Org) string {
+	return customer.Name + " administrator (Admin Login)"
 }
 
 // SignOut ends the session of token.
