@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/canopy-channel/canopy/internal/app"
@@ -44,6 +45,9 @@ func Handler(d Deps) http.Handler {
 	a := &api{Deps: d}
 	a.register(h)
 	a.registerAccount(h)
+	a.registerCustomers(h)
+	a.registerSettings(h)
+	a.registerChangeLog(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), ctxKeyRequest{}, r))
 		if public(r) {
@@ -115,11 +119,26 @@ func (a *api) problem(ctx context.Context, err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &fe):
+		fields := make([]string, 0, len(fe))
+		for field := range fe {
+			fields = append(fields, field)
+		}
+		sort.Strings(fields)
 		details := make([]error, 0, len(fe))
-		for field, msg := range fe {
-			details = append(details, &huma.ErrorDetail{Location: "body." + field, Message: msg})
+		for _, field := range fields {
+			// Names without a location are body fields; relocate gives others theirs.
+			loc := field
+			if !strings.Contains(field, ".") {
+				loc = "body." + field
+			}
+			details = append(details, &huma.ErrorDetail{Location: loc, Message: fe[field]})
 		}
 		return huma.Error422UnprocessableEntity("The request has values that cannot be used; see errors.", details...)
+	case errors.Is(err, app.ErrLifecycleByDistributor):
+		return huma.Error403Forbidden("This MSP's distributor manages its customers' lifecycle (opening and closing them): only the distributor can delete this customer.")
+	case errors.Is(err, app.ErrLocked):
+		return huma.Error409Conflict(strings.TrimSuffix(err.Error(), ": "+app.ErrLocked.Error()) +
+			". The distributor imposes this value on every customer of its MSPs; only the distributor can change it.")
 	case errors.Is(err, canopy.ErrNotFound):
 		return huma.Error404NotFound("Not found, or outside the organizations you can reach.")
 	case errors.Is(err, canopy.ErrForbidden):
