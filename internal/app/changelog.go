@@ -122,6 +122,10 @@ func (a *App) ChangeLog(ctx context.Context, v Viewer, org canopy.OrgID, f canop
 	if err != nil {
 		return ChangeLogPage{}, err
 	}
+	// The zero filter (a Go caller's) means the default page, as in ParseChangeFilter.
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
 	want := f.Limit
 	f.Limit++
 	entries, err := a.store.Changes(ctx, v.Scope(), o.ID, f)
