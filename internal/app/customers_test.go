@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -527,5 +530,105 @@ func TestDeleteCustomer(t *testing.T) {
 		if n := changeCount(t, f, doomed.ID); n != 0 {
 			t.Errorf("deleted customer still has %d change-log entries", n)
 		}
+	})
+}
+
+// Every sort, both directions, small and largest pages: keyset paging
+// through app.Customers returns each customer exactly once, in order.
+func TestCustomersListPagesEverySort(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		admin := viewer(f.mspA, 900, canopy.RoleMSPAdmin)
+		prefixes := []string{"Zeta", "alfa", "Mike", "beta"} // mixed case: the name sort ignores it
+		for i := 0; i < 205; i++ {
+			c := mustCustomer(t, f.app, admin, app.CustomerInput{Name: fmt.Sprintf("%s%03d", prefixes[i%4], i%50), Domain: fmt.Sprintf("d%03d.example", (i*37)%205)})
+			switch {
+			case i%7 == 0:
+				if _, err := f.app.ChangeCustomerStatus(ctx, admin, c.ID, app.ActionUpgrade, 0); err != nil {
+					t.Fatal(err)
+				}
+			case i%11 == 0:
+				if _, err := f.app.ChangeCustomerStatus(ctx, admin, c.ID, app.ActionSuspend, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for u := 0; u < i%3; u++ {
+				if err := f.app.AddEndUser(ctx, canopy.System("test"), canopy.ScopeOf(f.mspA), c.ID, fmt.Sprintf("u%d@%s", u, c.Domain), "", "", true); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		all, err := s.Orgs(ctx, canopy.ScopeOf(f.mspA), []canopy.OrgKind{canopy.KindCustomer}, 1000)
+		if err != nil || len(all) != 206 {
+			t.Fatalf("MSP A has %d customers, %v; want 206", len(all), err)
+		}
+		key := func(sort string, o canopy.Customer) string {
+			switch sort {
+			case "domain":
+				return o.Domain
+			case "active_users":
+				return fmt.Sprintf("%09d", o.ActiveUsers)
+			case "status":
+				return string(o.Status)
+			}
+			return strings.ToLower(o.Name)
+		}
+		var customers []canopy.Customer
+		for _, o := range all {
+			c, err := s.Customer(ctx, canopy.ScopeOf(f.mspA), o.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			customers = append(customers, c)
+		}
+		for _, sort := range []string{"name", "domain", "active_users", "status"} {
+			for _, desc := range []bool{false, true} {
+				want := slices.Clone(customers)
+				slices.SortFunc(want, func(a, b canopy.Customer) int {
+					c := strings.Compare(key(sort, a), key(sort, b))
+					if c == 0 {
+						c = int(a.ID - b.ID)
+					}
+					if desc {
+						c = -c
+					}
+					return c
+				})
+				var wantIDs []canopy.OrgID
+				for _, c := range want {
+					wantIDs = append(wantIDs, c.ID)
+				}
+				for _, limit := range []int{7, 50, 200} {
+					q := store.CustomerQuery{Sort: sort, Desc: desc, Limit: limit}
+					var got []canopy.OrgID
+					for pages := 0; ; pages++ {
+						if pages > 300 {
+							t.Fatal("paging does not end")
+						}
+						page, err := f.app.Customers(ctx, admin, q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if len(page.Rows) > limit || (page.More && len(page.Rows) != limit) {
+							t.Fatalf("%s desc=%v limit %d: page of %d rows, more %v", sort, desc, limit, len(page.Rows), page.More)
+						}
+						for _, r := range page.Rows {
+							got = append(got, r.ID)
+						}
+						if !page.More {
+							break
+						}
+						last := page.Rows[len(page.Rows)-1]
+						q.AfterValue, q.AfterID = last.SortValue, last.ID
+					}
+					if !slices.Equal(got, wantIDs) {
+						t.Errorf("%s desc=%v limit %d: got %d rows %v\nwant %d rows %v", sort, desc, limit, len(got), got, len(wantIDs), wantIDs)
+					}
+				}
+			}
+		}
+		wantField(t, "unknown sort", func() error { _, err := f.app.Customers(ctx, admin, store.CustomerQuery{Sort: "revenue"}); return err }(), "sort")
+		wantField(t, "unknown status", func() error { _, err := f.app.Customers(ctx, admin, store.CustomerQuery{Status: "gold"}); return err }(), "status")
 	})
 }

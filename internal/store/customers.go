@@ -86,8 +86,10 @@ func (s *Store) Customers(ctx context.Context, scope canopy.Scope, kind canopy.O
 		// The first conjunct bounds the index range; the second skips ties already shown.
 		where.WriteString(fmt.Sprintf(` AND %s %s= %s AND (%s %s %s OR c.org_id %s %s)`, sortExpr, cmp, va, sortExpr, cmp, va, cmp, ida))
 	}
+	// The app asks for one row more than it shows, to know whether there is
+	// a next page: its largest page (200) must not be cut back here.
 	limit := q.Limit
-	if limit <= 0 || limit > 200 {
+	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT c.org_id, o.tenant_id, o.name, o.path, o.depth, o.created_at, c.msp_id,
