@@ -546,6 +546,9 @@ type CustomerList struct {
 	Rows []store.CustomerRow
 	More bool
 	Now  time.Time
+	// MayDelete: the viewer may delete these customers (an MSP whose
+	// customers' lifecycle its distributor manages may not).
+	MayDelete bool
 }
 
 // Customers lists the customers the viewer may see: an MSP's own, a
@@ -581,7 +584,14 @@ func (a *App) Customers(ctx context.Context, v Viewer, q store.CustomerQuery) (C
 	if err != nil {
 		return CustomerList{}, err
 	}
-	list := CustomerList{Rows: rows, Now: a.clock.Now()}
+	list := CustomerList{Rows: rows, Now: a.clock.Now(), MayDelete: v.Can(PermDeleteCustomers)}
+	if list.MayDelete && v.Org.Kind == canopy.KindMSP {
+		managed, err := a.store.LifecycleByDistributor(ctx, v.Org.ID)
+		if err != nil {
+			return CustomerList{}, err
+		}
+		list.MayDelete = !managed
+	}
 	if len(rows) > want {
 		list.Rows, list.More = rows[:want], true
 	}
@@ -609,4 +619,28 @@ func (a *App) RegisterJobs(r *jobs.Runner) error {
 		return err
 	})
 	return r.Schedule(JobExpireTrials, jobs.Every(15*time.Minute), JobExpireTrials, nil)
+}
+
+// MSPLifecycle is an MSP with its customer-lifecycle setting.
+type MSPLifecycle struct {
+	canopy.Org
+	ManagedByDistributor bool
+}
+
+// MSPsWithLifecycle lists the viewer's MSPs with whether the distributor
+// manages their customers' lifecycle.
+func (a *App) MSPsWithLifecycle(ctx context.Context, v Viewer) ([]MSPLifecycle, error) {
+	msps, err := a.MSPs(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MSPLifecycle, len(msps))
+	for i, m := range msps {
+		on, err := a.store.LifecycleByDistributor(ctx, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = MSPLifecycle{Org: m, ManagedByDistributor: on}
+	}
+	return out, nil
 }

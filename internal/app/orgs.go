@@ -235,3 +235,17 @@ func (a *App) OrgByTenantID(ctx context.Context, v Viewer, tenantID string, chil
 	page.Changes, err = a.store.Changes(ctx, scope, o.ID, canopy.ChangeFilter{Limit: 10})
 	return page, err
 }
+
+// OrgOf returns the organization with that tenant ID if it lies in the
+// viewer's subtree.
+func (a *App) OrgOf(ctx context.Context, v Viewer, tenantID string) (canopy.Org, error) {
+	if _, err := uuid.Parse(tenantID); err != nil {
+		return canopy.Org{}, fmt.Errorf("organization %q: %w", tenantID, canopy.ErrNotFound)
+	}
+	return a.store.OrgByTenantID(ctx, v.Scope(), tenantID)
+}
+
+// PortalURL is the stable address of a customer's end-user portal.
+func (a *App) PortalURL(customer canopy.Org) string {
+	return a.baseURL + "/portal/" + customer.TenantID
+}

@@ -65,7 +65,32 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /users/new", signedIn(w.Handle(w.NewUserSubmit)))
 	mux.Handle("GET /mailbox", signedIn(w.Handle(w.Mailbox)))
 	mux.Handle("GET /mailbox/{id}", signedIn(w.Handle(w.MailboxMessage)))
-	for _, key := range []string{"customers", "prospects", "risk-report-signup", "invoices", "settings"} {
+	// Customers (uService).
+	mux.Handle("GET /customers", signedIn(w.Handle(w.Customers)))
+	mux.Handle("GET /customers/new", signedIn(w.Handle(w.NewCustomerPage)))
+	mux.Handle("POST /customers/new", signedIn(w.Handle(w.NewCustomerSubmit)))
+	mux.Handle("GET /customers/{tenant}", signedIn(w.Handle(w.CustomerDetails)))
+	mux.Handle("GET /customers/{tenant}/edit", signedIn(w.Handle(w.EditCustomerPage)))
+	mux.Handle("POST /customers/{tenant}/edit", signedIn(w.Handle(w.EditCustomerSubmit)))
+	mux.Handle("GET /customers/{tenant}/logo", signedIn(w.Handle(w.CustomerLogo)))
+	mux.Handle("GET /customers/{tenant}/configuration", signedIn(w.Handle(w.CustomerConfiguration)))
+	mux.Handle("POST /customers/{tenant}/settings", signedIn(w.Handle(w.CustomerSettingSubmit)))
+	mux.Handle("GET /customers/{tenant}/users", signedIn(w.Handle(w.CustomerUsers)))
+	mux.Handle("POST /customers/{tenant}/action", signedIn(w.Handle(w.CustomerActionSubmit)))
+	mux.Handle("GET /customers/{tenant}/delete", signedIn(w.Handle(w.DeleteCustomerPage)))
+	mux.Handle("POST /customers/{tenant}/delete", signedIn(w.Handle(w.DeleteCustomerSubmit)))
+	mux.Handle("GET /customers/{tenant}/admin-login", signedIn(w.Handle(w.AdminLoginPage)))
+	mux.Handle("POST /customers/{tenant}/admin-login", signedIn(w.Handle(w.AdminLoginSubmit)))
+	mux.Handle("POST /admin-login/end", signedIn(w.Handle(w.AdminLoginEnd)))
+	mux.Handle("GET /customers/{tenant}/changes", signedIn(w.Handle(w.ChangeLog)))
+	mux.Handle("GET /customers/{tenant}/changes/export", signedIn(w.Handle(w.ExportChangeLog)))
+	mux.Handle("GET /tenants/{tenant}/changes", signedIn(w.Handle(w.ChangeLog)))
+	mux.Handle("GET /tenants/{tenant}/changes/export", signedIn(w.Handle(w.ExportChangeLog)))
+	mux.Handle("GET /settings", signedIn(w.Handle(w.Settings)))
+	mux.Handle("POST /settings/defaults", signedIn(w.Handle(w.DefaultSubmit)))
+	mux.Handle("POST /settings/locks", signedIn(w.Handle(w.LockSubmit)))
+	mux.Handle("POST /settings/lifecycle", signedIn(w.Handle(w.LifecycleSubmit)))
+	for _, key := range []string{"prospects", "risk-report-signup", "invoices"} {
 		mux.Handle("GET /"+key, signedIn(w.Handle(w.Soon(key))))
 	}
 

@@ -386,3 +386,13 @@ func (tx *Tx) SetLifecycleByDistributor(ctx context.Context, msp canopy.OrgID, o
 	}
 	return before, nil
 }
+
+// LifecycleByDistributor reports whether an MSP's customers are opened and
+// closed by its distributor.
+func (s *Store) LifecycleByDistributor(ctx context.Context, msp canopy.OrgID) (bool, error) {
+	var on bool
+	if err := s.r.QueryRowContext(ctx, `SELECT lifecycle_by_distributor FROM orgs WHERE id = $1`, msp).Scan(&on); err != nil {
+		return false, notFound("msp", err)
+	}
+	return on, nil
+}

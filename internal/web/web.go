@@ -18,6 +18,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/canopy-channel/canopy/internal/app"
@@ -101,12 +102,12 @@ type NavItem struct {
 // navItems is the portal's navigation, in order.
 var navItems = []NavItem{
 	{Key: "tenants", Label: "Tenants", Path: "/tenants"},
-	{Key: "customers", Label: "Customers", Path: "/customers", Soon: true, Blurb: "Find, add and manage customer accounts: trials, upgrades, Admin Login and change logs."},
+	{Key: "customers", Label: "Customers", Path: "/customers", Blurb: "Find, add and manage customer accounts: trials, upgrades, Admin Login and change logs."},
 	{Key: "users", Label: "Users", Path: "/users", Soon: true, Blurb: "Create staff, assign roles, check a user's status and remove access."},
 	{Key: "prospects", Label: "Prospects", Path: "/prospects", Soon: true, Blurb: "Add leads and run Risk Reports on their email security."},
 	{Key: "risk-report-signup", Label: "Risk Report Sign Up", Path: "/risk-report-signup", Soon: true, Blurb: "Configure the embeddable Risk Report widget that brings in new prospects."},
 	{Key: "invoices", Label: "Invoices", Path: "/invoices", Soon: true, Blurb: "Find and download your monthly invoices."},
-	{Key: "settings", Label: "Settings", Path: "/settings", Soon: true, Blurb: "Partner configuration and the defaults your customers inherit."},
+	{Key: "settings", Label: "Settings", Path: "/settings", Blurb: "Partner configuration and the defaults your customers inherit."},
 }
 
 func (w *Web) loadTemplates() error {
@@ -136,6 +137,9 @@ func (w *Web) loadTemplates() error {
 			return m, nil
 		},
 		"roleLabel": func(r string) string { return canopy.Role(r).Label() },
+		"availableActions": app.AvailableActions,
+		"hasModule":        func(list []canopy.Module, m canopy.Module) bool { return slices.Contains(list, m) },
+		"minutesChoices":   func() []int { return []int{15, 30, 60, 120, 240} },
 		"mailbox":   func() bool { return w.mailboxForAll },
 		"depthFrom": func(depth, root int) int {
 			return min(max(depth-root, 0), 3)
