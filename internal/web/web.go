@@ -136,11 +136,11 @@ func (w *Web) loadTemplates() error {
 			}
 			return m, nil
 		},
-		"roleLabel": func(r string) string { return canopy.Role(r).Label() },
+		"roleLabel":        func(r string) string { return canopy.Role(r).Label() },
 		"availableActions": app.AvailableActions,
 		"hasModule":        func(list []canopy.Module, m canopy.Module) bool { return slices.Contains(list, m) },
 		"minutesChoices":   func() []int { return []int{15, 30, 60, 120, 240} },
-		"mailbox":   func() bool { return w.mailboxForAll },
+		"mailbox":          func() bool { return w.mailboxForAll },
 		"depthFrom": func(depth, root int) int {
 			return min(max(depth-root, 0), 3)
 		},
