@@ -138,6 +138,7 @@ func (w *Web) loadTemplates() error {
 		},
 		"roleLabel":        func(r string) string { return canopy.Role(r).Label() },
 		"availableActions": app.AvailableActions,
+		"diff":             diffFields,
 		"hasModule":        func(list []canopy.Module, m canopy.Module) bool { return slices.Contains(list, m) },
 		"minutesChoices":   func() []int { return []int{15, 30, 60, 120, 240} },
 		"mailbox":          func() bool { return w.mailboxForAll },
