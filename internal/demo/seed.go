@@ -36,10 +36,13 @@ type demoStaff struct {
 
 var demoMSPs = []struct {
 	name, domain string
-	staff        []demoStaff
-	customers    []demoCustomer
+	// managedByDistributor: the distributor opens and closes this MSP's
+	// customers (the MSP sees no Delete customer).
+	managedByDistributor bool
+	staff                []demoStaff
+	customers            []demoCustomer
 }{
-	{"Brightwave IT", "brightwave.example", []demoStaff{{"Maya Patel", "maya", canopy.RoleMSPAdmin}, {"Tom Okafor", "tom", canopy.RoleMSPAccounts}}, []demoCustomer{
+	{"Brightwave IT", "brightwave.example", false, []demoStaff{{"Maya Patel", "maya", canopy.RoleMSPAdmin}, {"Tom Okafor", "tom", canopy.RoleMSPAccounts}}, []demoCustomer{
 		{"Northwind Traders", "northwind.example", canopy.StatusActive, 0, 14},
 		{"Contoso Dental", "contosodental.example", canopy.StatusActive, 0, 9},
 		{"Fabrikam Legal", "fabrikamlegal.example", canopy.StatusTrial, 9, 6},
@@ -48,7 +51,7 @@ var demoMSPs = []struct {
 		{"Litware Clinic", "litware.example", canopy.StatusActive, 0, 11},
 		{"Adatum Builders", "adatum.example", canopy.StatusSuspended, 0, 2},
 	}},
-	{"Harbor Managed Services", "harbor-ms.example", []demoStaff{{"Leo Martins", "leo", canopy.RoleMSPAdmin}, {"Ana Silva", "ana", canopy.RolePartnerMarketing}}, []demoCustomer{
+	{"Harbor Managed Services", "harbor-ms.example", true, []demoStaff{{"Leo Martins", "leo", canopy.RoleMSPAdmin}, {"Ana Silva", "ana", canopy.RolePartnerMarketing}}, []demoCustomer{
 		{"Blue Yonder Air", "blueyonder.example", canopy.StatusActive, 0, 12},
 		{"Proseware Schools", "proseware.example", canopy.StatusTrial, 12, 5},
 		{"Wide World Importers", "wideworld.example", canopy.StatusActive, 0, 8},
@@ -101,6 +104,12 @@ func Seed(ctx context.Context, a *app.App, s *store.Store, now time.Time) (Seede
 		msp, err := a.CreateOrg(ctx, actor, all, app.NewOrg{ParentID: dist.ID, Kind: canopy.KindMSP, Name: m.name})
 		if err != nil {
 			return Seeded{}, fmt.Errorf("seed: %w", err)
+		}
+		if m.managedByDistributor {
+			operator := app.Viewer{Org: root, Roles: []canopy.Role{canopy.RolePlatformAdmin}, Actor: actor}
+			if err := a.SetLifecycleByDistributor(ctx, operator, msp.ID, true); err != nil {
+				return Seeded{}, fmt.Errorf("seed: %w", err)
+			}
 		}
 		for _, st := range m.staff {
 			if _, err := a.AddStaff(ctx, actor, all, app.NewStaff{OrgID: msp.ID, Name: st.name, Email: st.local + "@" + m.domain, Roles: []canopy.Role{st.role}}); err != nil {
