@@ -126,9 +126,10 @@ func (a *api) problem(ctx context.Context, err error) error {
 		sort.Strings(fields)
 		details := make([]error, 0, len(fe))
 		for _, field := range fields {
-			// Names without a location are body fields; relocate gives others theirs.
+			// Names without a location are body fields; relocate gives others
+			// theirs ("query.sort", or "body" for a raw body).
 			loc := field
-			if !strings.Contains(field, ".") {
+			if loc != "body" && !strings.Contains(field, ".") {
 				loc = "body." + field
 			}
 			details = append(details, &huma.ErrorDetail{Location: loc, Message: fe[field]})

@@ -113,7 +113,7 @@ func (a *api) registerChangeLog(h huma.API) {
 
 	huma.Register(h, huma.Operation{OperationID: "export-changes", Method: http.MethodGet, Path: "/api/v1/orgs/{tenant}/changes/export",
 		Summary: "Export the change log (every matching entry) as CSV or JSON Lines, streamed", Tags: tags,
-		Responses: map[string]*huma.Response{"200": {Description: "The entries, oldest to newest as the log is read",
+		Responses: map[string]*huma.Response{"200": {Description: "Every matching entry, newest first: CSV with a header row (cells a spreadsheet would run as formulas start with an apostrophe), or one JSON object per line",
 			Content: map[string]*huma.MediaType{"text/csv": {}, "application/x-ndjson": {}}}}},
 		func(ctx context.Context, in *exportInput) (*exportOutput, error) {
 			v := viewer(ctx)
