@@ -270,6 +270,16 @@ func mayManage(v Viewer, c canopy.Org) error {
 	return fmt.Errorf("manage customer: %w", canopy.ErrForbidden)
 }
 
+// mayEdit reports whether v may edit customer c's details, plan, limits,
+// features and branding: staff above it with the right. The customer's own
+// admins change its Configuration, not what its MSP sells it.
+func mayEdit(v Viewer, c canopy.Org) error {
+	if v.Org.ID != c.ID && v.Can(PermManageCustomers) {
+		return nil
+	}
+	return fmt.Errorf("edit customer: %w", canopy.ErrForbidden)
+}
+
 // UpdateCustomer saves the Edit form: details, domains, plan, limits,
 // modules and branding. Max users may not go below the active users.
 func (a *App) UpdateCustomer(ctx context.Context, v Viewer, id canopy.OrgID, in CustomerInput) (canopy.Customer, error) {
@@ -281,7 +291,7 @@ func (a *App) UpdateCustomer(ctx context.Context, v Viewer, id canopy.OrgID, in 
 		if err != nil {
 			return err
 		}
-		if err := mayManage(v, c.Org); err != nil {
+		if err := mayEdit(v, c.Org); err != nil {
 			return err
 		}
 		if in.MaxUsers > 0 && in.MaxUsers < c.ActiveUsers {
@@ -336,7 +346,7 @@ func (a *App) SetCustomerLogo(ctx context.Context, v Viewer, id canopy.OrgID, bo
 		if err != nil {
 			return err
 		}
-		if err := mayManage(v, c.Org); err != nil {
+		if err := mayEdit(v, c.Org); err != nil {
 			return err
 		}
 		if err := tx.SetLogo(ctx, c.ID, ct, body, now); err != nil {

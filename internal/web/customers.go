@@ -242,6 +242,7 @@ func (w *Web) customerPage(rw http.ResponseWriter, r *http.Request, v app.Viewer
 	data["Now"] = time.Now()
 	data["Manage"] = v.Org.ID == c.ID && v.Can(app.PermManageCustomerOrg) || v.Org.ID != c.ID && v.Can(app.PermManageCustomers)
 	data["Staff"] = v.Org.ID != c.ID
+	data["CanEdit"] = v.Org.ID != c.ID && v.Can(app.PermManageCustomers)
 	data["Actions"] = app.AvailableActions(c.Status)
 	data["CanStatus"] = v.Org.ID != c.ID && v.Can(app.PermManageCustomers)
 	data["CanAdminLogin"] = v.Org.ID != c.ID && v.Can(app.PermAdminLogin) && v.Acting == nil
