@@ -184,4 +184,10 @@ func TestBrowserCustomerLifecycle(t *testing.T) {
 		t.Errorf("rows for Admin Login started + ended = %d; want 2", rows)
 	}
 	browsertest.Screenshot(t, ctx, "customer-changes-filtered")
+
+	// At phone width the list keeps its columns reachable and its buttons usable.
+	must(chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(r.baseURL+"/customers"), chromedp.WaitVisible(`table.customers`)))
+	browsertest.Screenshot(t, ctx, "phone-customers")
+	must(chromedp.Do(ctx, chromedp.Navigate(customerURL+"/configuration"), chromedp.WaitVisible(`#portal-url`)))
+	browsertest.Screenshot(t, ctx, "phone-configuration")
 }
