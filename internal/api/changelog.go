@@ -86,7 +86,7 @@ func (a *api) registerChangeLog(h huma.API) {
 		Summary: "An organization's change log, newest first (an MSP's includes its customers')", Tags: tags},
 		func(ctx context.Context, in *changesInput) (*changesOutput, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -117,7 +117,7 @@ func (a *api) registerChangeLog(h huma.API) {
 			Content: map[string]*huma.MediaType{"text/csv": {}, "application/x-ndjson": {}}}}},
 		func(ctx context.Context, in *exportInput) (*exportOutput, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}

@@ -221,7 +221,7 @@ func (a *api) registerCustomers(h huma.API) {
 			q := store.CustomerQuery{Search: in.Q, Status: canopy.CustomerStatus(in.Status), Sort: in.Sort, Desc: in.Dir == "desc",
 				AfterValue: in.AfterValue, AfterID: canopy.OrgID(in.AfterID), Limit: in.Limit}
 			if in.MSP != "" {
-				msp, err := a.App.OrgByTenant(ctx, v, in.MSP)
+				msp, err := a.App.OrgOf(ctx, v, in.MSP)
 				if err != nil {
 					return nil, a.problem(ctx, err)
 				}
@@ -254,7 +254,7 @@ func (a *api) registerCustomers(h huma.API) {
 			ci := app.CustomerInput{Name: b.Name, Domain: b.Domain, ExtraDomains: strings.Join(b.ExtraDomains, "\n"), Plan: canopy.Plan(b.Plan),
 				MaxUsers: b.MaxUsers, Modules: modules(b.Modules), DomainLock: b.DomainLock}
 			if b.MSP != "" {
-				msp, err := a.App.OrgByTenant(ctx, v, b.MSP)
+				msp, err := a.App.OrgOf(ctx, v, b.MSP)
 				if errors.Is(err, canopy.ErrNotFound) {
 					return nil, a.problem(ctx, canopy.FieldErrors{"msp": "Choose one of your MSPs."})
 				}
@@ -283,7 +283,7 @@ func (a *api) registerCustomers(h huma.API) {
 		Summary: "Save a customer's Edit form: every field (left out: empty)", Tags: tags},
 		func(ctx context.Context, in *putCustomerInput) (*customerOutput, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -343,7 +343,7 @@ func (a *api) registerCustomers(h huma.API) {
 		Responses: map[string]*huma.Response{"200": {Description: "The image", Content: map[string]*huma.MediaType{"image/*": {}}}}},
 		func(ctx context.Context, in *tenantInput) (*logoOutput, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -358,7 +358,7 @@ func (a *api) registerCustomers(h huma.API) {
 		Summary: "Set the branding logo: the image itself as the body (PNG, JPEG, GIF or WebP, at most 256 KB)", Tags: tags},
 		func(ctx context.Context, in *logoInput) (*struct{}, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -372,7 +372,7 @@ func (a *api) registerCustomers(h huma.API) {
 		Summary: "Remove the branding logo", Tags: tags},
 		func(ctx context.Context, in *tenantInput) (*struct{}, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -383,7 +383,7 @@ func (a *api) registerCustomers(h huma.API) {
 		Summary: "Upgrade a trial, extend it by days, suspend or resume", Tags: tags},
 		func(ctx context.Context, in *actionInput) (*customerOutput, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -402,7 +402,7 @@ func (a *api) registerCustomers(h huma.API) {
 		Summary: "Delete a customer permanently (confirm with its name)", Tags: tags},
 		func(ctx context.Context, in *deleteCustomerInput) (*struct{}, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -417,7 +417,7 @@ func (a *api) registerCustomers(h huma.API) {
 		Summary: "Admin Login: act inside the customer as its administrator, for a reason, for a time (this session)", Tags: tags},
 		func(ctx context.Context, in *adminLoginInput) (*adminLoginOutput, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -529,7 +529,7 @@ func (a *api) registerSettings(h huma.API) {
 		Summary: "Override a setting for this customer (409 if the distributor locked it)", Tags: tags},
 		func(ctx context.Context, in *putSettingInput) (*settingsOutput, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -542,7 +542,7 @@ func (a *api) registerSettings(h huma.API) {
 		Summary: "Return a setting to the inherited value", Tags: tags},
 		func(ctx context.Context, in *settingKeyInput) (*struct{}, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -558,7 +558,7 @@ func (a *api) registerSettings(h huma.API) {
 		Summary: "Set an MSP's default; customers without an override follow it at once", Tags: tags},
 		func(ctx context.Context, in *putSettingInput) (*settingsOutput, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -571,7 +571,7 @@ func (a *api) registerSettings(h huma.API) {
 		Summary: "Remove an MSP's default (back to Canopy's)", Tags: tags},
 		func(ctx context.Context, in *settingKeyInput) (*struct{}, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -581,7 +581,7 @@ func (a *api) registerSettings(h huma.API) {
 		Summary: "Distributors: whether you, not the MSP, open and close its customers", Tags: tags},
 		func(ctx context.Context, in *lifecycleInput) (*struct{}, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -597,7 +597,7 @@ func (a *api) registerSettings(h huma.API) {
 		Summary: "Impose a value on every customer of the distributor's MSPs", Tags: tags},
 		func(ctx context.Context, in *putSettingInput) (*locksOutput, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -610,7 +610,7 @@ func (a *api) registerSettings(h huma.API) {
 		Summary: "Stop imposing a setting", Tags: tags},
 		func(ctx context.Context, in *settingKeyInput) (*struct{}, error) {
 			v := viewer(ctx)
-			o, err := a.App.OrgByTenant(ctx, v, in.Tenant)
+			o, err := a.App.OrgOf(ctx, v, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -633,7 +633,7 @@ func (a *api) customerSettings(ctx context.Context, tenant string) (*settingsOut
 
 func (a *api) customerDefaults(ctx context.Context, tenant string) (*settingsOutput, error) {
 	v := viewer(ctx)
-	o, err := a.App.OrgByTenant(ctx, v, tenant)
+	o, err := a.App.OrgOf(ctx, v, tenant)
 	if err != nil {
 		return nil, a.problem(ctx, err)
 	}
@@ -646,7 +646,7 @@ func (a *api) customerDefaults(ctx context.Context, tenant string) (*settingsOut
 
 func (a *api) locks(ctx context.Context, tenant string) (*locksOutput, error) {
 	v := viewer(ctx)
-	o, err := a.App.OrgByTenant(ctx, v, tenant)
+	o, err := a.App.OrgOf(ctx, v, tenant)
 	if err != nil {
 		return nil, a.problem(ctx, err)
 	}

@@ -605,11 +605,14 @@ func TestAPICustomerRoutesCrossTenant404(t *testing.T) {
 				t.Errorf("%s GET %s = %d %s", c.who, c.path, code, body)
 			}
 		}
-		// A customer's admin edits their account but not its status.
-		if code, _, body := apiCall(t, cora, "PATCH", base+"/customers/"+w.custA.TenantID, `{"display_name":"Alpha Inc."}`); code != 200 {
-			t.Errorf("customer admin edits own account = %d %s", code, body)
+		// A customer's admin changes its Configuration, but not what its MSP
+		// sells it (details, branding, status).
+		if code, _, body := apiCall(t, cora, "PUT", base+"/customers/"+w.custA.TenantID+"/settings/allow_email_change", `{"value":"false"}`); code != 200 {
+			t.Errorf("customer admin changes own configuration = %d %s", code, body)
 		}
-		code, ctype, body := apiCall(t, cora, "POST", base+"/customers/"+w.custA.TenantID+"/actions/upgrade", "")
+		code, ctype, body := apiCall(t, cora, "PATCH", base+"/customers/"+w.custA.TenantID, `{"display_name":"Alpha Inc."}`)
+		wantProblem(t, "customer admin edits own details", code, ctype, body, 403, "")
+		code, ctype, body = apiCall(t, cora, "POST", base+"/customers/"+w.custA.TenantID+"/actions/upgrade", "")
 		wantProblem(t, "customer admin upgrades itself", code, ctype, body, 403, "")
 	})
 }
@@ -776,13 +779,13 @@ func TestAPIAdminLogin(t *testing.T) {
 		code, ctype, body = apiCall(t, maya, "POST", ap+"/admin-login", `{"reason":"Once more, nested"}`)
 		wantProblem(t, "Admin Login inside Admin Login", code, ctype, body, 403, "")
 		// What is done inside is logged with both identities.
-		if code, _, body := apiCall(t, maya, "PATCH", ap, `{"display_name":"Alpha (by support)"}`); code != 200 {
-			t.Errorf("edit under Admin Login = %d %s", code, body)
+		if code, _, body := apiCall(t, maya, "PUT", ap+"/settings/allow_email_change", `{"value":"false"}`); code != 200 {
+			t.Errorf("configuration under Admin Login = %d %s", code, body)
 		}
 		var changes apiChanges
-		_, _, body = apiCall(t, maya, "GET", base+"/orgs/"+w.custA.TenantID+"/changes?action=admin_login_start,update_customer", "")
+		_, _, body = apiCall(t, maya, "GET", base+"/orgs/"+w.custA.TenantID+"/changes?action=admin_login_start,update_settings", "")
 		decodeJSON(t, "changes", body, &changes)
-		if len(changes.Items) != 2 || changes.Items[0].Action != "update_customer" || changes.Items[0].Actor != "Maya" ||
+		if len(changes.Items) != 2 || changes.Items[0].Action != "update_settings" || changes.Items[0].Actor != "Maya" ||
 			changes.Items[0].OnBehalfOf != "Alpha administrator (Admin Login)" || !strings.Contains(string(changes.Items[1].After), "Setting up SSO") {
 			t.Errorf("Admin Login entries = %s", body)
 		}
