@@ -49,7 +49,11 @@ func (a *App) RequestPasswordReset(ctx context.Context, email string) error {
 		if err := tx.CreateSigninLink(ctx, store.SigninLink{TokenHash: hash, PersonID: creds.ID, OrgID: org.ID, Purpose: PurposeReset, Created: now, Expires: now.Add(resetTTL)}); err != nil {
 			return err
 		}
-		msg, err := mail.Letter{Brand: org.Name, To: creds.Email, Subject: "Reset your Canopy password",
+		brand, color, err := tx.Branding(ctx, org)
+		if err != nil {
+			return err
+		}
+		msg, err := mail.Letter{Brand: brand, Color: color, To: creds.Email, Subject: "Reset your Canopy password",
 			Greeting:    "Hello " + creds.Name + ",",
 			Paragraphs:  []string{"Someone asked to reset the password of your Canopy account.", "To choose a new password, open this link and answer your security question."},
 			ActionLabel: "Choose a new password", ActionURL: link,

@@ -135,7 +135,11 @@ func (a *App) sendRegistration(ctx context.Context, tx *store.Tx, p store.Person
 		return err
 	}
 	link := a.baseURL + "/register/" + token
-	msg, err := mail.Letter{Brand: org.Name, To: p.Email, Subject: "Finish setting up your Canopy account",
+	brand, color, err := tx.Branding(ctx, org)
+	if err != nil {
+		return err
+	}
+	msg, err := mail.Letter{Brand: brand, Color: color, To: p.Email, Subject: "Finish setting up your Canopy account",
 		Greeting:    "Hello " + p.Name + ",",
 		Paragraphs:  []string{org.Name + " has given you access to Canopy, the partner portal.", "Finish setting up your account: choose a password and a security question."},
 		ActionLabel: "Finish setting up my account", ActionURL: link,

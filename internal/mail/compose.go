@@ -10,6 +10,7 @@ import (
 // rendered as both plain text and HTML so the two never drift apart.
 type Letter struct {
 	Brand       string   // the organization's branding name, shown as the sender and heading
+	Color       string   // the organization's primary colour (#rrggbb) for the heading; empty: Canopy's
 	To          string   // address
 	Subject     string   // subject line
 	Greeting    string   // "Hello Maya,"
@@ -24,7 +25,7 @@ var htmlLetter = template.Must(template.New("letter").Parse(`<!doctype html>
 <body style="margin:0;background:#f6f7f9;font-family:Arial,Helvetica,sans-serif;color:#1d2330">
 <table role="presentation" width="100%" cellspacing="0" cellpadding="0" style="background:#f6f7f9;padding:24px 0"><tr><td align="center">
 <table role="presentation" width="560" cellspacing="0" cellpadding="0" style="max-width:560px;background:#ffffff;border:1px solid #e2e5eb;border-radius:8px">
-<tr><td style="background:#15392f;color:#ffffff;padding:16px 24px;font-size:18px;font-weight:bold;border-radius:8px 8px 0 0">{{.Brand}}</td></tr>
+<tr><td style="background:{{if .Color}}{{.Color}}{{else}}#15392f{{end}};color:#ffffff;padding:16px 24px;font-size:18px;font-weight:bold;border-radius:8px 8px 0 0">{{.Brand}}</td></tr>
 <tr><td style="padding:24px;font-size:15px;line-height:1.5">
 <p style="margin:0 0 16px">{{.Greeting}}</p>
 {{range .Paragraphs}}<p style="margin:0 0 16px">{{.}}</p>{{end}}

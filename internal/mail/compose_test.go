@@ -28,3 +28,17 @@ func TestLetterRendersTextAndEscapedHTML(t *testing.T) {
 		t.Errorf("from name = %q", m.FromName)
 	}
 }
+
+func TestLetterHeadingTakesTheBrandColour(t *testing.T) {
+	m, err := mail.Letter{Brand: "Globex", Color: "#aa3300", To: "a@globex.example", Subject: "Hi", Greeting: "Hello,"}.Message()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.HTML, "background:#aa3300") {
+		t.Errorf("HTML heading lacks the brand colour:\n%s", m.HTML)
+	}
+	plain, _ := mail.Letter{Brand: "Canopy", To: "a@b.example", Subject: "Hi"}.Message()
+	if !strings.Contains(plain.HTML, "background:#15392f") {
+		t.Error("a letter without a colour lost Canopy's heading colour")
+	}
+}

@@ -83,8 +83,11 @@ func (s *Store) Customers(ctx context.Context, scope canopy.Scope, kind canopy.O
 			v = n
 		}
 		va, ida := arg(v), arg(int64(q.AfterID))
-		// The first conjunct bounds the index range; the second skips ties already shown.
-		where.WriteString(fmt.Sprintf(` AND %s %s= %s AND (%s %s %s OR c.org_id %s %s)`, sortExpr, cmp, va, sortExpr, cmp, va, cmp, ida))
+		// A row value bounds the index range on (sort value, org_id) both:
+		// "value <= v AND (value < v OR id < i)" bounded it on the value only
+		// and read every tie already shown (a deep page sorted by status at
+		// the distributor scanned ≈10,000 index entries: 220–330 pages/s on L).
+		where.WriteString(fmt.Sprintf(` AND (%s, c.org_id) %s (%s, %s)`, sortExpr, cmp, va, ida))
 	}
 	// The app asks for one row more than it shows, to know whether there is
 	// a next page: its largest page (200) must not be cut back here.
@@ -395,4 +398,21 @@ func (s *Store) LifecycleByDistributor(ctx context.Context, msp canopy.OrgID) (b
 		return false, notFound("msp", err)
 	}
 	return on, nil
+}
+
+// Branding returns the name and primary colour an organization's mail
+// shows: a customer's custom branding, otherwise its name.
+func (tx *Tx) Branding(ctx context.Context, org canopy.Org) (name, color string, err error) {
+	var display string
+	err = tx.QueryRowContext(ctx, `SELECT display_name, primary_color FROM customers WHERE org_id = $1`, org.ID).Scan(&display, &color)
+	if err == sql.ErrNoRows {
+		return org.Name, "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("branding: %w", err)
+	}
+	if display == "" {
+		display = org.Name
+	}
+	return display, color, nil
 }
