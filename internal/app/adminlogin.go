@@ -86,10 +86,12 @@ func (a *App) endActing(ctx context.Context, hash string, v Viewer, sess store.S
 	actor := v.Actor
 	actor.OnBehalfOfName = actingAs(sess.Org)
 	return a.store.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.EndActing(ctx, hash); err != nil {
+		ended, err := tx.EndActing(ctx, hash)
+		if err != nil || !ended {
+			// Not acting any more: a concurrent request ended it and logged it.
 			return err
 		}
-		_, err := tx.RecordChange(ctx, change(actor, sess.Org, canopy.ActionAdminLoginEnd, "person", fmt.Sprint(v.PersonID), v.Name, nil,
+		_, err = tx.RecordChange(ctx, change(actor, sess.Org, canopy.ActionAdminLoginEnd, "person", fmt.Sprint(v.PersonID), v.Name, nil,
 			map[string]any{"how": how, "reason": sess.ActingReason}, now))
 		return err
 	})

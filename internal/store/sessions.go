@@ -229,12 +229,14 @@ func (tx *Tx) StartActing(ctx context.Context, hash string, customer, from canop
 	return nil
 }
 
-// EndActing returns a session from Admin Login to where it came from.
-func (tx *Tx) EndActing(ctx context.Context, hash string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE sessions SET org_id = acting_from_org_id, acting_from_org_id = NULL, acting_reason = '', acting_until = NULL
+// EndActing returns a session from Admin Login to where it came from. It
+// reports false when the session was not acting (another request ended it).
+func (tx *Tx) EndActing(ctx context.Context, hash string) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE sessions SET org_id = acting_from_org_id, acting_from_org_id = NULL, acting_reason = '', acting_until = NULL
 		WHERE token_hash = $1 AND acting_from_org_id IS NOT NULL`, hash)
 	if err != nil {
-		return fmt.Errorf("end admin login: %w", err)
+		return false, fmt.Errorf("end admin login: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
