@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,66 +14,21 @@ import (
 
 var letters = []string{"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "Z"}
 
-// usersQuery is the staff list's state in its URL, so every view can be
-// bookmarked and the back button works.
+// usersQuery is the staff list's filters with the list's URL state.
 type usersQuery struct {
 	store.StaffQuery
-	Values url.Values
-}
-
-// With returns the list URL with some parameters changed (and the page reset).
-func (q usersQuery) With(kv ...string) template.URL {
-	v := url.Values{}
-	for k, vals := range q.Values {
-		v[k] = append([]string(nil), vals...)
-	}
-	v.Del("after_value")
-	v.Del("after_id")
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] == "" {
-			v.Del(kv[i])
-		} else {
-			v.Set(kv[i], kv[i+1])
-		}
-	}
-	return template.URL("/users?" + v.Encode())
-}
-
-// SortLink toggles the direction when the column is already the sort.
-func (q usersQuery) SortLink(col string) template.URL {
-	dir := "asc"
-	if q.sortCol() == col && !q.Desc {
-		dir = "desc"
-	}
-	return q.With("sort", col, "dir", dir)
-}
-
-// AriaSort is the aria-sort value of a column header.
-func (q usersQuery) AriaSort(col string) string {
-	if q.sortCol() != col {
-		return "none"
-	}
-	if q.Desc {
-		return "descending"
-	}
-	return "ascending"
-}
-
-func (q usersQuery) sortCol() string {
-	if q.Sort == "" {
-		return "name"
-	}
-	return q.Sort
+	L listState
 }
 
 // Users is the staff list.
 func (w *Web) Users(rw http.ResponseWriter, r *http.Request) error {
 	v, _ := ViewerFrom(r.Context())
 	qs := r.URL.Query()
-	q := usersQuery{Values: qs, StaffQuery: store.StaffQuery{
+	q := usersQuery{StaffQuery: store.StaffQuery{
 		Search: qs.Get("q"), Letter: qs.Get("letter"), Role: qs.Get("role"), Status: qs.Get("status"),
 		Sort: qs.Get("sort"), Desc: qs.Get("dir") == "desc", AfterValue: qs.Get("after_value"), Limit: 50,
 	}}
+	q.L = listState{Path: "/users", Values: qs, Sort: q.Sort, Desc: q.Desc, DefaultSort: "name"}
 	if id, err := strconv.ParseInt(qs.Get("after_id"), 10, 64); err == nil {
 		q.AfterID = canopy.PersonID(id)
 	}
