@@ -167,32 +167,10 @@ func (ds *benchDataset) explain(b *testing.B, name, query string, args ...any) s
 }
 
 // bareCustomers is store.Customers' SELECT for a scope, sort and cursor.
+// bareCustomers is the very query Store.Customers runs, for the ceiling.
 func bareCustomers(kind canopy.OrgKind, scope canopy.Scope, sort string, desc bool, after store.CustomerRow, limit int) (string, []any) {
-	lo, hi := scope.Bounds()
-	args := []any{lo, hi, int64(scope.Root)}
-	col := map[string]string{"name": "c.name_key", "domain": "c.domain", "active_users": "c.active_users", "status": "c.status"}[sort]
-	where := `c.path >= $1 AND c.path < $2 AND c.msp_id = $3`
-	if kind == canopy.KindDistributor {
-		where = `c.path >= $1 AND c.path < $2 AND c.distributor_id = $3`
-	}
-	cmp, dir := ">", "ASC"
-	if desc {
-		cmp, dir = "<", "DESC"
-	}
-	if after.ID != 0 {
-		var v any = after.SortValue
-		if sort == "active_users" {
-			n, _ := strconv.ParseInt(after.SortValue, 10, 64)
-			v = n
-		}
-		args = append(args, v, int64(after.ID))
-		where += fmt.Sprintf(` AND (%s, c.org_id) %s ($4, $5)`, col, cmp)
-	}
-	args = append(args, limit)
-	return `SELECT c.org_id, o.tenant_id, o.name, o.path, o.depth, o.created_at, c.msp_id,
-		c.domain, c.status, c.trial_ends_at, c.active_users, m.name, m.tenant_id
-		FROM customers c JOIN orgs o ON o.id = c.org_id JOIN orgs m ON m.id = c.msp_id
-		WHERE ` + where + ` ORDER BY ` + col + ` ` + dir + `, c.org_id ` + dir + ` LIMIT $` + strconv.Itoa(len(args)), args
+	query, args, _ := store.CustomersSQL(scope, kind, store.CustomerQuery{Sort: sort, Desc: desc, AfterValue: after.SortValue, AfterID: after.ID, Limit: limit})
+	return query, args
 }
 
 func scanBareCustomers(rows *sql.Rows) (int, error) {
@@ -203,7 +181,8 @@ func scanBareCustomers(rows *sql.Rows) (int, error) {
 		var depth, users int
 		var tenant, name, path, domain, status, mspName, mspTenant string
 		var trial sql.NullInt64
-		if err := rows.Scan(&id, &tenant, &name, &path, &depth, &created, &msp, &domain, &status, &trial, &users, &mspName, &mspTenant); err != nil {
+		var sortValue any
+		if err := rows.Scan(&id, &tenant, &name, &path, &depth, &created, &msp, &domain, &status, &trial, &users, &mspName, &mspTenant, &sortValue); err != nil {
 			return n, err
 		}
 		n++
