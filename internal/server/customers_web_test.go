@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -144,4 +145,95 @@ func TestCustomerPagesCrossTenantAndAdminLoginBoundary(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The Settings page: an MSP's default reaches its customers' Configuration
+// as inherited; a distributor's lock shows there as locked and refuses the
+// toggle; a distributor-managed lifecycle hides Delete customer from the
+// MSP and refuses it by URL.
+func TestSettingsPagesDefaultsLocksAndLifecycle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		distID := w.mspA.ParentID
+		ids := canopy.PathIDs(w.mspA.Path) // platform, distributor, MSP
+		platform := canopy.Scope{Root: ids[0], Path: fmt.Sprintf("/%d/", ids[0])}
+		grace, err := w.app.AddStaff(ctx, canopy.System("test"), platform, app.NewStaff{OrgID: distID, Name: "Grace", Email: "grace@dist.example", Roles: []canopy.Role{canopy.RoleDistributorAdmin}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		maya := w.client(t, w.staffA.ID, w.mspA.ID)
+		cora := w.client(t, w.staffCus.ID, w.custA.ID)
+		a := w.srv.URL + "/customers/" + w.custA.TenantID
+
+		// MSP default: Remove inactive users from reports off for all customers.
+		if code, _, _ := send(t, maya, "POST", w.srv.URL+"/settings/defaults", url.Values{"key": {"reports_remove_inactive"}, "value": {"false"}}); code != 303 {
+			t.Fatalf("set default: %d", code)
+		}
+		if code, _, body := send(t, maya, "POST", w.srv.URL+"/settings/defaults", url.Values{"key": {"trial_days"}, "value": {"0"}}); code != 422 || !strings.Contains(body, "Enter a number from 1 to 365") {
+			t.Errorf("trial length 0: %d", code)
+		}
+		_, _, body := send(t, cora, "GET", a+"/configuration", nil)
+		row := between(body, `id="setting-reports_remove_inactive"`, "</tr>")
+		if !strings.Contains(row, "Off") || !strings.Contains(row, "Inherited from MSP A") {
+			t.Errorf("customer's row after the MSP default: %q", row)
+		}
+		// The customer overrides, then resets to inherited.
+		send(t, cora, "POST", a+"/settings", url.Values{"key": {"reports_remove_inactive"}, "value": {"true"}})
+		_, _, body = send(t, cora, "GET", a+"/configuration", nil)
+		if row := between(body, `id="setting-reports_remove_inactive"`, "</tr>"); !strings.Contains(row, "Overridden here") || !strings.Contains(row, "Reset to inherited") {
+			t.Errorf("after override: %q", row)
+		}
+		send(t, cora, "POST", a+"/settings", url.Values{"key": {"reports_remove_inactive"}, "reset": {"1"}})
+		_, _, body = send(t, cora, "GET", a+"/configuration", nil)
+		if row := between(body, `id="setting-reports_remove_inactive"`, "</tr>"); !strings.Contains(row, "Inherited from MSP A") {
+			t.Errorf("after reset: %q", row)
+		}
+
+		// The distributor locks Domain Lock on; the customer sees it locked and cannot change it.
+		gc := w.client(t, grace.ID, distID)
+		if code, _, _ := send(t, gc, "POST", w.srv.URL+"/settings/locks", url.Values{"key": {"domain_lock"}, "value": {"true"}}); code != 303 {
+			t.Fatalf("lock: %d", code)
+		}
+		_, _, body = send(t, cora, "GET", a+"/configuration", nil)
+		if row := between(body, `id="setting-domain_lock"`, "</tr>"); !strings.Contains(row, "Locked by Dist") || strings.Contains(row, "Turn off") {
+			t.Errorf("locked row: %q", row)
+		}
+		if code, _, body := send(t, cora, "POST", a+"/settings", url.Values{"key": {"domain_lock"}, "value": {"false"}}); code != 409 || !strings.Contains(body, "cannot be changed here") {
+			t.Errorf("changing a locked setting: %d", code)
+		}
+		if code, _, _ := send(t, maya, "POST", w.srv.URL+"/settings/locks", url.Values{"key": {"domain_lock"}, "unlock": {"1"}}); code != 404 {
+			t.Errorf("an MSP unlocking the distributor's lock: %d; want 404", code)
+		}
+
+		// Lifecycle managed by the distributor: no Delete for the MSP, and the URL refuses.
+		if _, _, body := send(t, maya, "GET", w.srv.URL+"/customers", nil); !strings.Contains(body, "Delete customer") {
+			t.Error("the MSP's list lacks Delete customer before the lifecycle moves")
+		}
+		if code, _, _ := send(t, gc, "POST", w.srv.URL+"/settings/lifecycle", url.Values{"msp": {w.mspA.TenantID}, "on": {"true"}}); code != 303 {
+			t.Fatalf("lifecycle: %d", code)
+		}
+		if _, _, body := send(t, maya, "GET", w.srv.URL+"/customers", nil); strings.Contains(body, "Delete customer") {
+			t.Error("the MSP's list still offers Delete customer")
+		}
+		if code, _, body := send(t, maya, "POST", a+"/delete", url.Values{"confirm": {"Alpha"}}); code != 403 || !strings.Contains(body, "managed by Dist") {
+			t.Errorf("MSP deletes anyway: %d", code)
+		}
+		if code, loc, _ := send(t, gc, "POST", a+"/delete", url.Values{"confirm": {"Alpha"}}); code != 303 || loc != "/customers?done=deleted" {
+			t.Errorf("distributor deletes: %d to %q", code, loc)
+		}
+	})
+}
+
+// between returns the part of s from the first from up to the next to.
+func between(s, from, to string) string {
+	i := strings.Index(s, from)
+	if i < 0 {
+		return ""
+	}
+	s = s[i:]
+	if j := strings.Index(s, to); j >= 0 {
+		return s[:j]
+	}
+	return s
 }
