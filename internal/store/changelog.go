@@ -87,6 +87,10 @@ func (s *Store) Changes(ctx context.Context, scope canopy.Scope, orgID canopy.Or
 	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
+	return s.changesPage(ctx, scope, orgID, f, limit)
+}
+
+func (s *Store) changesPage(ctx context.Context, scope canopy.Scope, orgID canopy.OrgID, f canopy.ChangeFilter, limit int) ([]canopy.Change, error) {
 	q := newChangeQuery(scope, orgID, f)
 	base := q.where.String()
 	var query string
@@ -121,35 +125,78 @@ func (s *Store) Changes(ctx context.Context, scope canopy.Scope, orgID canopy.Or
 	return out, rows.Err()
 }
 
-// EachChange streams every entry matching f (no limit, no paging), newest
-// first, to fn, one row in memory at a time.
+// exportBatch is how many entries one query of an export reads per action.
+const exportBatch = 1000
+
+// EachChange streams every entry matching f (no limit), newest first, to
+// fn. It reads in keyset batches, one bounded index range per action,
+// merged newest first: memory stays flat, the first row comes at once, and
+// no engine is tempted into sorting the whole log before the first byte (an
+// unbounded ORDER BY made PostgreSQL scan and sort 10 M rows).
 func (s *Store) EachChange(ctx context.Context, scope canopy.Scope, orgID canopy.OrgID, f canopy.ChangeFilter, fn func(*canopy.Change) error) error {
-	f.BeforeID = 0
-	q := newChangeQuery(scope, orgID, f)
-	if len(f.Actions) > 0 {
-		ph := make([]string, len(f.Actions))
-		for i, a := range f.Actions {
-			ph[i] = q.arg(string(a))
+	type arm struct {
+		filter canopy.ChangeFilter
+		buf    []canopy.Change
+		done   bool
+	}
+	var arms []*arm
+	actions := f.Actions
+	if len(actions) == 0 {
+		actions = []canopy.Action{""}
+	}
+	for _, a := range actions {
+		af := f
+		af.Actions, af.BeforeID, af.BeforeAt, af.Limit = nil, 0, time.Time{}, exportBatch
+		if a != "" {
+			af.Actions = []canopy.Action{a}
 		}
-		q.where.WriteString(` AND action IN (` + strings.Join(ph, ", ") + `)`)
+		arms = append(arms, &arm{filter: af})
 	}
-	// Straight from the reader pool, not the statement cache: a stream may
-	// hold its connection for minutes.
-	rows, err := s.read.QueryContext(ctx, `SELECT `+changeColumns+` FROM change_log WHERE `+q.where.String()+` ORDER BY created_at DESC, id DESC`, q.args...)
-	if err != nil {
-		return fmt.Errorf("export changes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanChange(rows)
+	fill := func(a *arm) error {
+		if a.done || len(a.buf) > 0 {
+			return nil
+		}
+		batch, err := s.changesPage(ctx, scope, orgID, a.filter, exportBatch)
 		if err != nil {
 			return fmt.Errorf("export changes: %w", err)
 		}
-		if err := fn(&c); err != nil {
+		if len(batch) < exportBatch {
+			a.done = true
+		}
+		if n := len(batch); n > 0 {
+			a.filter.BeforeAt, a.filter.BeforeID = batch[n-1].At, batch[n-1].ID
+		}
+		a.buf = batch
+		return nil
+	}
+	for {
+		var next *arm
+		for _, a := range arms {
+			if err := fill(a); err != nil {
+				return err
+			}
+			if len(a.buf) == 0 {
+				continue
+			}
+			if next == nil || newer(&a.buf[0], &next.buf[0]) {
+				next = a
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		if err := fn(&next.buf[0]); err != nil {
 			return err
 		}
+		next.buf = next.buf[1:]
 	}
-	return rows.Err()
+}
+
+func newer(a, b *canopy.Change) bool {
+	if !a.At.Equal(b.At) {
+		return a.At.After(b.At)
+	}
+	return a.ID > b.ID
 }
 
 func scanChange(rows *sql.Rows) (canopy.Change, error) {
