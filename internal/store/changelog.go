@@ -134,56 +134,70 @@ const exportBatch = 1000
 // no engine is tempted into sorting the whole log before the first byte (an
 // unbounded ORDER BY made PostgreSQL scan and sort 10 M rows).
 func (s *Store) EachChange(ctx context.Context, scope canopy.Scope, orgID canopy.OrgID, f canopy.ChangeFilter, fn func(*canopy.Change) error) error {
-	type arm struct {
-		filter canopy.ChangeFilter
-		buf    []canopy.Change
-		done   bool
-	}
-	var arms []*arm
 	actions := f.Actions
 	if len(actions) == 0 {
 		actions = []canopy.Action{""}
 	}
-	for _, a := range actions {
-		af := f
-		af.Actions, af.BeforeID, af.BeforeAt, af.Limit = nil, 0, time.Time{}, exportBatch
-		if a != "" {
-			af.Actions = []canopy.Action{a}
-		}
-		arms = append(arms, &arm{filter: af})
+	// Each action is read by a goroutine one batch ahead of the merge, so the
+	// database reads while the caller formats. Many actions read smaller
+	// batches: memory stays bounded by about three times exportBatch rows.
+	batch := max(100, exportBatch/len(actions))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		rows []canopy.Change
+		err  error
 	}
-	fill := func(a *arm) error {
-		if a.done || len(a.buf) > 0 {
-			return nil
+	type arm struct {
+		ch   chan result
+		buf  []canopy.Change
+		done bool
+	}
+	arms := make([]*arm, len(actions))
+	for i, action := range actions {
+		af := f
+		af.Actions, af.BeforeID, af.BeforeAt = nil, 0, time.Time{}
+		if action != "" {
+			af.Actions = []canopy.Action{action}
 		}
-		batch, err := s.changesPage(ctx, scope, orgID, a.filter, exportBatch)
-		if err != nil {
-			return fmt.Errorf("export changes: %w", err)
-		}
-		if len(batch) < exportBatch {
-			a.done = true
-		}
-		if n := len(batch); n > 0 {
-			a.filter.BeforeAt, a.filter.BeforeID = batch[n-1].At, batch[n-1].ID
-		}
-		a.buf = batch
-		return nil
+		a := &arm{ch: make(chan result, 1)}
+		arms[i] = a
+		go func() {
+			defer close(a.ch)
+			for {
+				rows, err := s.changesPage(ctx, scope, orgID, af, batch)
+				select {
+				case a.ch <- result{rows, err}:
+				case <-ctx.Done():
+					return
+				}
+				if err != nil || len(rows) < batch {
+					return
+				}
+				af.BeforeAt, af.BeforeID = rows[len(rows)-1].At, rows[len(rows)-1].ID
+			}
+		}()
 	}
 	for {
 		var next *arm
 		for _, a := range arms {
-			if err := fill(a); err != nil {
-				return err
+			if len(a.buf) == 0 && !a.done {
+				r, ok := <-a.ch
+				if !ok {
+					a.done = true
+					continue
+				}
+				if r.err != nil {
+					return fmt.Errorf("export changes: %w", r.err)
+				}
+				a.buf = r.rows
 			}
-			if len(a.buf) == 0 {
-				continue
-			}
-			if next == nil || newer(&a.buf[0], &next.buf[0]) {
+			if len(a.buf) > 0 && (next == nil || newer(&a.buf[0], &next.buf[0])) {
 				next = a
 			}
 		}
 		if next == nil {
-			return nil
+			return ctx.Err()
 		}
 		if err := fn(&next.buf[0]); err != nil {
 			return err
