@@ -173,7 +173,18 @@ func TestSettingsPagesDefaultsLocksAndLifecycle(t *testing.T) {
 		if code, _, body := send(t, maya, "POST", w.srv.URL+"/settings/defaults", url.Values{"key": {"trial_days"}, "value": {"0"}}); code != 422 || !strings.Contains(body, "Enter a number from 1 to 365") {
 			t.Errorf("trial length 0: %d", code)
 		}
-		_, _, body := send(t, cora, "GET", a+"/configuration", nil)
+		// The Create form starts from the MSP's defaults.
+		send(t, maya, "POST", w.srv.URL+"/settings/defaults", url.Values{"key": {"domain_lock"}, "value": {"false"}})
+		send(t, maya, "POST", w.srv.URL+"/settings/defaults", url.Values{"key": {"trial_days"}, "value": {"30"}})
+		_, _, body := send(t, maya, "GET", w.srv.URL+"/customers/new", nil)
+		if !strings.Contains(body, "free trial</strong> of 30 days") || !strings.Contains(body, `name="domain_lock" value="on">`) {
+			t.Errorf("the Create form ignores the MSP's defaults (30-day trial, Domain Lock off)")
+		}
+		send(t, maya, "POST", w.srv.URL+"/settings/defaults", url.Values{"key": {"domain_lock"}, "reset": {"1"}})
+		if _, _, body := send(t, maya, "GET", w.srv.URL+"/customers/new", nil); !strings.Contains(body, `name="domain_lock" value="on" checked>`) {
+			t.Errorf("after reset, Domain Lock is not on in the Create form")
+		}
+		_, _, body = send(t, cora, "GET", a+"/configuration", nil)
 		row := between(body, `id="setting-reports_remove_inactive"`, "</tr>")
 		if !strings.Contains(row, "Off") || !strings.Contains(row, "Inherited from MSP A") {
 			t.Errorf("customer's row after the MSP default: %q", row)

@@ -163,6 +163,16 @@ func (w *Web) NewCustomerPage(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := form{Values: url.Values{"plan": {"standard"}, "domain_lock": {"on"}}}
+	if v.Org.Kind == canopy.KindMSP {
+		// The form starts from the MSP's customer defaults.
+		_, defaults, err := w.app.CustomerDefaults(r.Context(), v, v.Org.ID)
+		if err != nil {
+			return err
+		}
+		if !defaults[canopy.SettingDomainLock].On() {
+			f.Values.Del("domain_lock")
+		}
+	}
 	for _, m := range canopy.Modules {
 		if m.Module != "dark_web" {
 			f.Values.Add("modules", string(m.Module))
@@ -176,8 +186,14 @@ func (w *Web) renderNewCustomer(rw http.ResponseWriter, r *http.Request, v app.V
 	if err != nil {
 		return err
 	}
+	trialDays := 0
+	if v.Org.Kind == canopy.KindMSP {
+		if _, defaults, err := w.app.CustomerDefaults(r.Context(), v, v.Org.ID); err == nil {
+			trialDays = defaults[canopy.SettingTrialDays].Int()
+		}
+	}
 	return w.render(rw, r, status, "customer_new", page{Title: "Create customer", Nav: "customers",
-		Data: map[string]any{"Form": f, "MSPs": msps, "Plans": canopy.Plans, "Modules": canopy.Modules}})
+		Data: map[string]any{"Form": f, "MSPs": msps, "Plans": canopy.Plans, "Modules": canopy.Modules, "TrialDays": trialDays}})
 }
 
 // NewCustomerSubmit creates the customer and opens its page.
