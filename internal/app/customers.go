@@ -595,12 +595,9 @@ func (a *App) Customers(ctx context.Context, v Viewer, q store.CustomerQuery) (C
 		return CustomerList{}, err
 	}
 	list := CustomerList{Rows: rows, Now: a.clock.Now(), MayDelete: v.Can(PermDeleteCustomers)}
-	if list.MayDelete && v.Org.Kind == canopy.KindMSP {
-		managed, err := a.store.LifecycleByDistributor(ctx, v.Org.ID)
-		if err != nil {
-			return CustomerList{}, err
-		}
-		list.MayDelete = !managed
+	if v.Org.Kind == canopy.KindMSP {
+		// Read with the session: no second query per page.
+		list.MayDelete = list.MayDelete && !v.Org.LifecycleByDistributor
 	}
 	if len(rows) > want {
 		list.Rows, list.More = rows[:want], true
@@ -646,11 +643,7 @@ func (a *App) MSPsWithLifecycle(ctx context.Context, v Viewer) ([]MSPLifecycle, 
 	}
 	out := make([]MSPLifecycle, len(msps))
 	for i, m := range msps {
-		on, err := a.store.LifecycleByDistributor(ctx, m.ID)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = MSPLifecycle{Org: m, ManagedByDistributor: on}
+		out[i] = MSPLifecycle{Org: m, ManagedByDistributor: m.LifecycleByDistributor}
 	}
 	return out, nil
 }

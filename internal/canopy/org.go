@@ -123,6 +123,9 @@ type Org struct {
 	Status      CustomerStatus
 	TrialEndsAt time.Time
 	ActiveUsers int
+
+	// MSP-only: the distributor opens and closes this MSP's customers.
+	LifecycleByDistributor bool
 }
 
 // OrgPath builds the materialized path of a child from its parent's path.

@@ -188,19 +188,18 @@ func customerWhere(ctx context.Context, q querier, scope canopy.Scope, cond stri
 	}
 	// The MSP and distributor are read unscoped: a customer's own admins see
 	// their parents' names on the Configuration tab, never their contents.
-	rows, err := q.QueryContext(ctx, `SELECT `+orgColumns+`, o.lifecycle_by_distributor`+orgFrom+`WHERE o.id IN ($1, $2)`, mspID, distID)
+	rows, err := q.QueryContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.id IN ($1, $2)`, mspID, distID)
 	if err != nil {
 		return canopy.Customer{}, fmt.Errorf("customer parents: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var byDist bool
-		p, err := scanOrg(suffixScanner{rows, []any{&byDist}})
+		p, err := scanOrg(rows)
 		if err != nil {
 			return canopy.Customer{}, fmt.Errorf("customer parents: %w", err)
 		}
 		if p.ID == mspID {
-			c.MSP, c.LifecycleByDistributor = p, byDist
+			c.MSP, c.LifecycleByDistributor = p, p.LifecycleByDistributor
 		} else {
 			c.Distributor = p
 		}
@@ -409,16 +408,6 @@ func (tx *Tx) SetLifecycleByDistributor(ctx context.Context, msp canopy.OrgID, o
 		return false, fmt.Errorf("set lifecycle: %w", err)
 	}
 	return before, nil
-}
-
-// LifecycleByDistributor reports whether an MSP's customers are opened and
-// closed by its distributor.
-func (s *Store) LifecycleByDistributor(ctx context.Context, msp canopy.OrgID) (bool, error) {
-	var on bool
-	if err := s.r.QueryRowContext(ctx, `SELECT lifecycle_by_distributor FROM orgs WHERE id = $1`, msp).Scan(&on); err != nil {
-		return false, notFound("msp", err)
-	}
-	return on, nil
 }
 
 // Branding returns the name and primary colour an organization's mail

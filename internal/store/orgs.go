@@ -12,7 +12,7 @@ import (
 )
 
 const orgColumns = `o.id, o.tenant_id, o.kind, o.name, COALESCE(o.parent_id, 0), o.path, o.depth, o.created_at,
-	COALESCE(c.domain, ''), COALESCE(c.status, ''), c.trial_ends_at, COALESCE(c.active_users, 0)`
+	COALESCE(c.domain, ''), COALESCE(c.status, ''), c.trial_ends_at, COALESCE(c.active_users, 0), o.lifecycle_by_distributor`
 
 const orgFrom = ` FROM orgs o LEFT JOIN customers c ON c.org_id = o.id `
 
@@ -22,7 +22,7 @@ func scanOrg(row interface{ Scan(...any) error }) (canopy.Org, error) {
 	var trialEnds sql.NullInt64
 	var status string
 	err := row.Scan(&o.ID, &o.TenantID, &o.Kind, &o.Name, &o.ParentID, &o.Path, &o.Depth, &created,
-		&o.Domain, &status, &trialEnds, &o.ActiveUsers)
+		&o.Domain, &status, &trialEnds, &o.ActiveUsers, &o.LifecycleByDistributor)
 	o.Created = time.UnixMilli(created).UTC()
 	o.Status = canopy.CustomerStatus(status)
 	o.TrialEndsAt = fromMillis(trialEnds)
