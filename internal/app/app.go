@@ -19,6 +19,7 @@ type App struct {
 	store       *store.Store
 	outbox      *mail.Outbox
 	policy      *auth.Policy
+	disposable  *auth.DisposableDomains
 	baseURL     string
 	clock       canopy.Clock
 	log         *slog.Logger
@@ -63,10 +64,15 @@ func New(d Deps) *App {
 		}
 		d.Policy = p
 	}
+	disposable, err := auth.NewDisposableDomains()
+	if err != nil {
+		// Embedded in the binary, like the password list.
+		panic(err)
+	}
 	if d.BaseURL == "" {
 		d.BaseURL = "http://127.0.0.1:8080"
 	}
-	return &App{store: d.Store, outbox: d.Outbox, policy: d.Policy, baseURL: strings.TrimRight(d.BaseURL, "/"),
+	return &App{store: d.Store, outbox: d.Outbox, policy: d.Policy, disposable: disposable, baseURL: strings.TrimRight(d.BaseURL, "/"),
 		clock: d.Clock, log: d.Log, sessionIdle: d.SessionIdle, sessionMax: d.SessionMax}
 }
 

@@ -1,0 +1,202 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/mail"
+	"github.com/canopy-channel/canopy/internal/store"
+)
+
+// Invitation limits.
+const (
+	InviteTTL        = 7 * 24 * time.Hour
+	MaxInvitesAtOnce = 10_000
+)
+
+// InviteInput is the Invite users form: many addresses at once, one
+// permission, and for Users the modules and sub-accounts they get.
+type InviteInput struct {
+	Addresses   string // pasted list: comma, space or newline separated
+	Role        canopy.Role
+	Modules     []canopy.Module
+	SubAccounts []canopy.OrgID
+}
+
+// InviteOutcome says what happened to one address.
+type InviteOutcome string
+
+// Outcomes per address.
+const (
+	Invited            InviteOutcome = "invited"
+	RefusedMalformed   InviteOutcome = "malformed"
+	RefusedDuplicate   InviteOutcome = "listed_twice"
+	RefusedPending     InviteOutcome = "already_pending"
+	RefusedMember      InviteOutcome = "already_user"
+	RefusedDisposable  InviteOutcome = "disposable"
+	RefusedOutsideLock InviteOutcome = "outside_domain_lock"
+	RefusedMaxUsers    InviteOutcome = "max_users"
+)
+
+// InviteResult is one address's result, with its reason for a person.
+type InviteResult struct {
+	Address string
+	Outcome InviteOutcome
+	Reason  string
+}
+
+// adminOnlyModules are never granted to a User.
+var adminOnlyModules = []canopy.Module{"pricing", "payment", "user_management"}
+
+// InviteUsers invites every acceptable address of in to a customer the
+// viewer manages, and reports per address. Accepted addresses get their
+// invitation and one mail each through the outbox, all in one transaction
+// with their change-log entries.
+func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, in InviteInput) ([]InviteResult, error) {
+	addrs := SplitList(in.Addresses)
+	fe := canopy.FieldErrors{}
+	switch {
+	case len(addrs) == 0:
+		fe.Add("addresses", "Enter at least one email address.")
+	case len(addrs) > MaxInvitesAtOnce:
+		fe.Add("addresses", fmt.Sprintf("That is %d addresses: invite at most %d at once.", len(addrs), MaxInvitesAtOnce))
+	}
+	if in.Role == "" {
+		in.Role = canopy.RoleCustomerUser
+	}
+	if in.Role != canopy.RoleCustomerUser && in.Role != canopy.RoleCustomerAdmin {
+		fe.Add("role", "Choose User or Admin.")
+	}
+	for _, m := range in.Modules {
+		if slices.Contains(adminOnlyModules, m) {
+			fe.Add("modules", "Pricing, Payment and User Management are for Admins only.")
+		} else if !m.Known() {
+			fe.Add("modules", fmt.Sprintf("%q is not a module.", m))
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	now := a.clock.Now()
+	var results []InviteResult
+	err := a.store.InTx(ctx, func(tx *store.Tx) error {
+		results = results[:0]
+		c, err := tx.Customer(ctx, v.Scope(), customer)
+		if err != nil {
+			return err
+		}
+		if err := mayManage(v, c.Org); err != nil {
+			return err
+		}
+		settings, err := customerSettings(ctx, tx, c.Org)
+		if err != nil {
+			return err
+		}
+		locked := settings[canopy.SettingDomainLock].On()
+		domains := append([]string{c.Domain}, c.Domains...)
+		var candidates []string
+		seen := map[string]bool{}
+		for _, raw := range addrs {
+			addr := strings.ToLower(strings.Trim(raw, "<>\"'"))
+			r := InviteResult{Address: addr}
+			_, domain, _ := strings.Cut(addr, "@")
+			switch {
+			case !validEmail(addr):
+				r.Outcome, r.Reason = RefusedMalformed, "This is not an email address."
+			case seen[addr]:
+				r.Outcome, r.Reason = RefusedDuplicate, "Listed twice: invited once."
+			case a.disposable.Address(addr):
+				r.Outcome, r.Reason = RefusedDisposable, "A disposable address: invite a permanent one."
+			case locked && !slices.Contains(domains, domain):
+				r.Outcome, r.Reason = RefusedOutsideLock, fmt.Sprintf("Domain Lock: %s takes addresses at %s only.", c.Name, strings.Join(domains, ", "))
+			default:
+				candidates = append(candidates, addr)
+			}
+			seen[addr] = true
+			results = append(results, r)
+		}
+		pending, err := tx.PendingInvitations(ctx, c.ID, candidates)
+		if err != nil {
+			return err
+		}
+		members, err := tx.Members(ctx, c.ID, candidates)
+		if err != nil {
+			return err
+		}
+		used, open, err := tx.Seats(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		seats := used + open
+		brand, color, err := tx.Branding(ctx, c.Org)
+		if err != nil {
+			return err
+		}
+		for i := range results {
+			r := &results[i]
+			if r.Outcome != "" {
+				continue
+			}
+			switch {
+			case pending[r.Address]:
+				r.Outcome, r.Reason = RefusedPending, "Already invited: resend it from Pending invitations."
+				continue
+			case members[r.Address]:
+				r.Outcome, r.Reason = RefusedMember, "Already a user of "+c.Name+"."
+				continue
+			case c.MaxUsers > 0 && seats >= c.MaxUsers:
+				r.Outcome, r.Reason = RefusedMaxUsers, fmt.Sprintf("%s is at its maximum of %d users.", c.Name, c.MaxUsers)
+				continue
+			}
+			token, hash := newToken()
+			inv := store.Invitation{CustomerID: c.ID, Email: r.Address, Role: in.Role, InvitedBy: v.PersonID, InviterName: v.Name,
+				TokenHash: hash, Created: now, Expires: now.Add(InviteTTL)}
+			if in.Role == canopy.RoleCustomerUser {
+				inv.Modules, inv.SubAccounts = in.Modules, in.SubAccounts
+			}
+			id, err := tx.CreateInvitation(ctx, inv)
+			if err != nil {
+				return err
+			}
+			msg, err := mail.Letter{Brand: brand, Color: color, To: r.Address, Subject: "You are invited to " + brand + " on Canopy",
+				Greeting:    "Hello,",
+				Paragraphs:  []string{v.Name + " invites you to " + brand + "'s account on Canopy as " + in.Role.Label() + ".", "Accept the invitation and choose your password."},
+				ActionLabel: "Accept the invitation", ActionURL: a.baseURL + "/invitations/" + token,
+				After: []string{"The link works once, until " + inv.Expires.Format("2 January 2006 at 15:04") + " (UTC). If it has expired, ask " + v.Name + " to resend it."},
+			}.Message()
+			if err != nil {
+				return err
+			}
+			if _, err := a.outbox.Queue(ctx, tx, c.ID, "invitation", msg); err != nil {
+				return err
+			}
+			if _, err := tx.RecordChange(ctx, change(v.Actor, c.Org, canopy.ActionInviteSent, "invitation", fmt.Sprint(id), r.Address, nil,
+				map[string]any{"role": in.Role, "modules": inv.Modules}, now)); err != nil {
+				return err
+			}
+			seats++
+			r.Outcome, r.Reason = Invited, "Invitation sent."
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("invite users: %w", err)
+	}
+	return results, nil
+}
+
+// PendingInvitations lists a customer's pending invitations.
+func (a *App) PendingInvitations(ctx context.Context, v Viewer, customer canopy.OrgID) ([]store.Invitation, error) {
+	c, err := a.store.Org(ctx, v.Scope(), customer)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayManage(v, c); err != nil {
+		return nil, err
+	}
+	return a.store.PendingInvitationsOf(ctx, v.Scope(), c.ID, 500)
+}

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/canopy"
+)
+
+// Invitation is an invitation to a customer account.
+type Invitation struct {
+	ID          int64
+	CustomerID  canopy.OrgID
+	Email       string
+	Role        canopy.Role
+	Modules     []canopy.Module
+	SubAccounts []canopy.OrgID
+	InvitedBy   canopy.PersonID
+	InviterName string
+	TokenHash   string
+	Created     time.Time
+	Expires     time.Time
+}
+
+// inChunks calls fn with emails in slices small enough for one IN list.
+func inChunks(emails []string, fn func(chunk []string) error) error {
+	for len(emails) > 0 {
+		n := min(len(emails), 500)
+		if err := fn(emails[:n]); err != nil {
+			return err
+		}
+		emails = emails[n:]
+	}
+	return nil
+}
+
+func emailsQuery(q querier, ctx context.Context, query string, customer canopy.OrgID, emails []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := inChunks(emails, func(chunk []string) error {
+		args := []any{customer}
+		ph := make([]string, len(chunk))
+		for i, e := range chunk {
+			args = append(args, e)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		rows, err := q.QueryContext(ctx, strings.Replace(query, "(?)", "("+strings.Join(ph, ", ")+")", 1), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e string
+			if err := rows.Scan(&e); err != nil {
+				return err
+			}
+			out[e] = true
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// PendingInvitations returns which of emails have a pending invitation to customer.
+func (tx *Tx) PendingInvitations(ctx context.Context, customer canopy.OrgID, emails []string) (map[string]bool, error) {
+	out, err := emailsQuery(tx, ctx, `SELECT email FROM invitations WHERE customer_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND email IN (?)`, customer, emails)
+	if err != nil {
+		return nil, fmt.Errorf("pending invitations: %w", err)
+	}
+	return out, nil
+}
+
+// Members returns which of emails already hold a membership at customer.
+func (tx *Tx) Members(ctx context.Context, customer canopy.OrgID, emails []string) (map[string]bool, error) {
+	out, err := emailsQuery(tx, ctx, `SELECT p.email FROM memberships m JOIN people p ON p.id = m.person_id WHERE m.org_id = $1 AND p.email IN (?)`, customer, emails)
+	if err != nil {
+		return nil, fmt.Errorf("members: %w", err)
+	}
+	return out, nil
+}
+
+// Seats counts a customer's memberships and pending invitations.
+func (tx *Tx) Seats(ctx context.Context, customer canopy.OrgID) (members, pending int, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM memberships WHERE org_id = $1),
+		(SELECT COUNT(*) FROM invitations WHERE customer_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL)`, customer).Scan(&members, &pending)
+	if err != nil {
+		return 0, 0, fmt.Errorf("seats: %w", err)
+	}
+	return members, pending, nil
+}
+
+// CreateInvitation stores a pending invitation; a second pending one for the
+// same address and customer is ErrConflict.
+func (tx *Tx) CreateInvitation(ctx context.Context, in Invitation) (int64, error) {
+	mods := make([]string, len(in.Modules))
+	for i, m := range in.Modules {
+		mods[i] = string(m)
+	}
+	subs := make([]string, len(in.SubAccounts))
+	for i, s := range in.SubAccounts {
+		subs[i] = fmt.Sprint(int64(s))
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO invitations (customer_id, email, role, modules, sub_accounts, invited_by, inviter_name, token_hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		in.CustomerID, strings.ToLower(in.Email), string(in.Role), strings.Join(mods, ","), strings.Join(subs, ","),
+		nullInt(int64(in.InvitedBy)), in.InviterName, in.TokenHash, in.Created.UnixMilli(), in.Expires.UnixMilli()).Scan(&id)
+	if isUniqueViolation(err) {
+		return 0, fmt.Errorf("invitation for %s: %w", in.Email, canopy.ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("create invitation: %w", err)
+	}
+	return id, nil
+}
+
+// PendingInvitationsOf lists a customer's pending invitations (the customer
+// must lie in scope), newest first, at most limit.
+func (s *Store) PendingInvitationsOf(ctx context.Context, scope canopy.Scope, customer canopy.OrgID, limit int) ([]Invitation, error) {
+	lo, hi := scope.Bounds()
+	rows, err := s.r.QueryContext(ctx, `SELECT i.id, i.customer_id, i.email, i.role, i.modules, COALESCE(i.invited_by, 0), i.inviter_name, i.created_at, i.expires_at
+		FROM invitations i JOIN orgs o ON o.id = i.customer_id
+		WHERE i.customer_id = $1 AND o.path >= $2 AND o.path < $3 AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+		ORDER BY i.created_at DESC, i.id DESC LIMIT $4`, customer, lo, hi, limit)
+	if err != nil {
+		return nil, fmt.Errorf("invitations: %w", err)
+	}
+	defer rows.Close()
+	var out []Invitation
+	for rows.Next() {
+		var in Invitation
+		var mods string
+		var created, expires int64
+		if err := rows.Scan(&in.ID, &in.CustomerID, &in.Email, &in.Role, &mods, &in.InvitedBy, &in.InviterName, &created, &expires); err != nil {
+			return nil, fmt.Errorf("invitations: %w", err)
+		}
+		for _, m := range strings.Split(mods, ",") {
+			if m != "" {
+				in.Modules = append(in.Modules, canopy.Module(m))
+			}
+		}
+		in.Created, in.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
