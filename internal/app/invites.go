@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/canopy-channel/canopy/internal/auth"
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/mail"
 	"github.com/canopy-channel/canopy/internal/store"
@@ -162,16 +164,7 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 			if err != nil {
 				return err
 			}
-			msg, err := mail.Letter{Brand: brand, Color: color, To: r.Address, Subject: "You are invited to " + brand + " on Canopy",
-				Greeting:    "Hello,",
-				Paragraphs:  []string{v.Name + " invites you to " + brand + "'s account on Canopy as " + in.Role.Label() + ".", "Accept the invitation and choose your password."},
-				ActionLabel: "Accept the invitation", ActionURL: a.baseURL + "/invitations/" + token,
-				After: []string{"The link works once, until " + inv.Expires.Format("2 January 2006 at 15:04") + " (UTC). If it has expired, ask " + v.Name + " to resend it."},
-			}.Message()
-			if err != nil {
-				return err
-			}
-			if _, err := a.outbox.Queue(ctx, tx, c.ID, "invitation", msg); err != nil {
+			if err := a.queueInvitation(ctx, tx, c.Org, brand, color, v.Name, r.Address, in.Role, token, inv.Expires); err != nil {
 				return err
 			}
 			if _, err := tx.RecordChange(ctx, change(v.Actor, c.Org, canopy.ActionInviteSent, "invitation", fmt.Sprint(id), r.Address, nil,
@@ -199,4 +192,191 @@ func (a *App) PendingInvitations(ctx context.Context, v Viewer, customer canopy.
 		return nil, err
 	}
 	return a.store.PendingInvitationsOf(ctx, v.Scope(), c.ID, 500)
+}
+
+// queueInvitation writes an invitation mail to the outbox in tx.
+func (a *App) queueInvitation(ctx context.Context, tx *store.Tx, c canopy.Org, brand, color, inviter, to string, role canopy.Role, token string, expires time.Time) error {
+	msg, err := mail.Letter{Brand: brand, Color: color, To: to, Subject: "You are invited to " + brand + " on Canopy",
+		Greeting:    "Hello,",
+		Paragraphs:  []string{inviter + " invites you to " + brand + "'s account on Canopy as " + role.Label() + ".", "Accept the invitation and choose your password."},
+		ActionLabel: "Accept the invitation", ActionURL: a.baseURL + "/invitations/" + token,
+		After: []string{"The link works once, until " + expires.Format("2 January 2006 at 15:04") + " (UTC). If it has expired, ask " + inviter + " to resend it."},
+	}.Message()
+	if err != nil {
+		return err
+	}
+	_, err = a.outbox.Queue(ctx, tx, c.ID, "invitation", msg)
+	return err
+}
+
+// ResendInvitation sends a pending invitation again with a new link valid
+// seven days; the old link stops working.
+func (a *App) ResendInvitation(ctx context.Context, v Viewer, customer canopy.OrgID, id int64) error {
+	now := a.clock.Now()
+	return a.store.InTx(ctx, func(tx *store.Tx) error {
+		c, err := tx.Org(ctx, v.Scope(), customer)
+		if err != nil {
+			return err
+		}
+		if err := mayManage(v, c); err != nil {
+			return err
+		}
+		inv, err := tx.PendingInvitation(ctx, c.ID, id)
+		if err != nil {
+			return err
+		}
+		token, hash := newToken()
+		expires := now.Add(InviteTTL)
+		if err := tx.RenewInvitation(ctx, inv.ID, hash, expires); err != nil {
+			return err
+		}
+		brand, color, err := tx.Branding(ctx, c)
+		if err != nil {
+			return err
+		}
+		if err := a.queueInvitation(ctx, tx, c, brand, color, v.Name, inv.Email, inv.Role, token, expires); err != nil {
+			return err
+		}
+		_, err = tx.RecordChange(ctx, change(v.Actor, c, canopy.ActionInviteResent, "invitation", fmt.Sprint(inv.ID), inv.Email,
+			map[string]any{"expires_at": inv.Expires.Format(time.RFC3339)}, map[string]any{"expires_at": expires.Format(time.RFC3339)}, now))
+		return err
+	})
+}
+
+// RemoveInvitation revokes a pending invitation: its link stops working.
+func (a *App) RemoveInvitation(ctx context.Context, v Viewer, customer canopy.OrgID, id int64) error {
+	now := a.clock.Now()
+	return a.store.InTx(ctx, func(tx *store.Tx) error {
+		c, err := tx.Org(ctx, v.Scope(), customer)
+		if err != nil {
+			return err
+		}
+		if err := mayManage(v, c); err != nil {
+			return err
+		}
+		inv, err := tx.PendingInvitation(ctx, c.ID, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.EndInvitation(ctx, inv.ID, false, now); err != nil {
+			return err
+		}
+		_, err = tx.RecordChange(ctx, change(v.Actor, c, canopy.ActionInviteRevoked, "invitation", fmt.Sprint(inv.ID), inv.Email, map[string]any{"role": inv.Role}, nil, now))
+		return err
+	})
+}
+
+// ErrInvitationUnusable answers a link that is unknown, used, removed or
+// expired: one answer for all, so a guess learns nothing.
+var ErrInvitationUnusable = fmt.Errorf("this invitation link cannot be used: it has expired, was used or was withdrawn; ask the person who invited you to send it again: %w", canopy.ErrNotFound)
+
+// InvitationFor reads a usable invitation for its acceptance page, with the
+// customer's name and whether the address already has an account.
+func (a *App) InvitationFor(ctx context.Context, token string) (store.Invitation, string, bool, error) {
+	inv, err := a.store.InvitationByToken(ctx, hashToken(token), a.clock.Now())
+	if err != nil {
+		if errors.Is(err, canopy.ErrNotFound) {
+			return store.Invitation{}, "", false, ErrInvitationUnusable
+		}
+		return store.Invitation{}, "", false, err
+	}
+	var name string
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		c, err := tx.OrgUnscoped(ctx, inv.CustomerID)
+		if err != nil {
+			return err
+		}
+		name, _, err = tx.Branding(ctx, c)
+		return err
+	})
+	if err != nil {
+		return store.Invitation{}, "", false, err
+	}
+	_, err = a.store.PersonByEmail(ctx, inv.Email)
+	return inv, name, err == nil, nil
+}
+
+// AcceptInput is the acceptance form: a new person's name and password.
+type AcceptInput struct {
+	Name     string
+	Password string
+	Confirm  string
+}
+
+// AcceptInvitation spends an invitation: a new person chooses their name
+// and password (the staff rules); a person who already has an account just
+// gains the membership. The user is Active at once.
+func (a *App) AcceptInvitation(ctx context.Context, token string, in AcceptInput, ip, userAgent string) (canopy.PersonID, error) {
+	inv, _, exists, err := a.InvitationFor(ctx, token)
+	if err != nil {
+		return 0, err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	var passwordHash string
+	if !exists {
+		fe := canopy.FieldErrors{}
+		if in.Name == "" {
+			fe.Add("name", "Enter your name.")
+		} else if len(in.Name) > 200 {
+			fe.Add("name", "Use at most 200 characters.")
+		}
+		a.checkNewPassword(fe, in.Password, in.Confirm, inv.Email, in.Name)
+		if err := fe.Err(); err != nil {
+			return 0, err
+		}
+		passwordHash = auth.HashPassword(in.Password)
+	}
+	now := a.clock.Now()
+	var person canopy.PersonID
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		inv, err := tx.InvitationByToken(ctx, hashToken(token), now)
+		if errors.Is(err, canopy.ErrNotFound) {
+			return ErrInvitationUnusable
+		}
+		if err != nil {
+			return err
+		}
+		c, err := tx.OrgUnscoped(ctx, inv.CustomerID)
+		if err != nil {
+			return err
+		}
+		p, err := tx.PersonByEmail(ctx, inv.Email)
+		switch {
+		case errors.Is(err, canopy.ErrNotFound):
+			if passwordHash == "" {
+				return ErrInvitationUnusable // the account vanished since the page was shown
+			}
+			p, err = tx.CreatePerson(ctx, store.Person{Email: inv.Email, Name: in.Name}, now)
+			if err != nil {
+				return err
+			}
+			if err := tx.SetRegistration(ctx, p.ID, passwordHash, "", "", now); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		}
+		person = p.ID
+		if err := tx.AddMembership(ctx, p.ID, c.ID, []string{string(inv.Role)}, now); err != nil {
+			if errors.Is(err, canopy.ErrConflict) {
+				return fmt.Errorf("%s already has access to %s: %w", inv.Email, c.Name, canopy.ErrConflict)
+			}
+			return err
+		}
+		if err := tx.SetMembershipGrants(ctx, p.ID, c.ID, inv.Modules, inv.SubAccounts); err != nil {
+			return err
+		}
+		if err := tx.EndInvitation(ctx, inv.ID, true, now); err != nil {
+			return err
+		}
+		actor := canopy.Actor{Kind: canopy.ActorPerson, PersonID: p.ID, Name: p.Name, IP: ip, UserAgent: userAgent}
+		if _, err := tx.RecordChange(ctx, change(actor, c, canopy.ActionInviteAccepted, "invitation", fmt.Sprint(inv.ID), inv.Email, nil,
+			map[string]any{"role": inv.Role, "modules": inv.Modules}, now)); err != nil {
+			return err
+		}
+		_, err = tx.RecordChange(ctx, change(actor, c, canopy.ActionAddUser, "person", fmt.Sprint(p.ID), p.Email, nil,
+			map[string]any{"name": p.Name, "email": p.Email, "role": inv.Role}, now))
+		return err
+	})
+	return person, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/canopy-channel/canopy/internal/app"
 	"github.com/canopy-channel/canopy/internal/canopy"
@@ -90,6 +91,96 @@ func TestInviteUsersReportsEveryAddress(t *testing.T) {
 		}
 		if pending, _ := f.app.PendingInvitations(ctx, admin, f.custA.ID); len(pending) != 3 {
 			t.Errorf("after the refusals, pending invitations = %d; want still 3", len(pending))
+		}
+	})
+}
+
+// invitationToken reads the newest invitation link mailed to addr.
+func invitationToken(t *testing.T, s *store.Store, addr string) string {
+	t.Helper()
+	mails, err := s.RecentMail(context.Background(), addr, 0, 10)
+	if err != nil || len(mails) == 0 {
+		t.Fatalf("no mail to %s: %v", addr, err)
+	}
+	_, after, ok := strings.Cut(mails[0].Text, "/invitations/")
+	if !ok {
+		t.Fatalf("mail to %s has no invitation link:\n%s", addr, mails[0].Text)
+	}
+	return strings.Fields(after)[0]
+}
+
+// Resend gives a new link and kills the old one; Remove kills the link;
+// accepting asks a new person for name and password, makes them an Active
+// User with their modules, and spends the link; a link expires in 7 days.
+func TestInvitationResendRemoveAcceptAndExpiry(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		admin := app.Viewer{Org: f.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}, Name: "Maya", Actor: canopy.Actor{Kind: canopy.ActorPerson, Name: "Maya"}}
+		if _, err := f.app.InviteUsers(ctx, admin, f.custA.ID, app.InviteInput{Addresses: "ann@alpha.example bob@alpha.example cy@alpha.example", Modules: []canopy.Module{"training", "reports"}}); err != nil {
+			t.Fatal(err)
+		}
+		pending, _ := f.app.PendingInvitations(ctx, admin, f.custA.ID)
+		ids := map[string]int64{}
+		for _, p := range pending {
+			ids[p.Email] = p.ID
+		}
+		first := invitationToken(t, s, "ann@alpha.example")
+		f.clock.Advance(time.Minute)
+		if err := f.app.ResendInvitation(ctx, admin, f.custA.ID, ids["ann@alpha.example"]); err != nil {
+			t.Fatal(err)
+		}
+		second := invitationToken(t, s, "ann@alpha.example")
+		if second == first {
+			t.Fatal("the resent mail carries the old link")
+		}
+		if _, _, _, err := f.app.InvitationFor(ctx, first); !errors.Is(err, app.ErrInvitationUnusable) {
+			t.Errorf("the old link after a resend: %v", err)
+		}
+		// Removing Bob's invitation kills his link.
+		bobToken := invitationToken(t, s, "bob@alpha.example")
+		if err := f.app.RemoveInvitation(ctx, admin, f.custA.ID, ids["bob@alpha.example"]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.app.AcceptInvitation(ctx, bobToken, app.AcceptInput{Name: "Bob", Password: "violet tractor under moonlight", Confirm: "violet tractor under moonlight"}, "", ""); !errors.Is(err, app.ErrInvitationUnusable) {
+			t.Errorf("accepting a removed invitation: %v", err)
+		}
+		// Accepting: bad input first, then Ann is an Active User with her modules.
+		var fe canopy.FieldErrors
+		if _, err := f.app.AcceptInvitation(ctx, second, app.AcceptInput{Name: "", Password: "short", Confirm: "short"}, "", ""); !errors.As(err, &fe) || fe["name"] == "" || fe["password"] == "" {
+			t.Errorf("accepting without a name and with a short password: %v", err)
+		}
+		ann, err := f.app.AcceptInvitation(ctx, second, app.AcceptInput{Name: "Ann Lee", Password: "violet tractor under moonlight", Confirm: "violet tractor under moonlight"}, "127.0.0.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := s.MembershipsOf(ctx, ann)
+		if err != nil || len(ms) != 1 || ms[0].Org.ID != f.custA.ID || len(ms[0].Roles) != 1 || ms[0].Roles[0] != string(canopy.RoleCustomerUser) || ms[0].Status != "active" {
+			t.Errorf("Ann's memberships = %+v, %v", ms, err)
+		}
+		if _, err := f.app.SignInPassword(ctx, "ann@alpha.example", "violet tractor under moonlight", "", ""); err != nil {
+			t.Errorf("Ann signs in with her new password: %v", err)
+		}
+		if _, err := f.app.AcceptInvitation(ctx, second, app.AcceptInput{Name: "Ann", Password: "violet tractor under moonlight", Confirm: "violet tractor under moonlight"}, "", ""); !errors.Is(err, app.ErrInvitationUnusable) {
+			t.Errorf("the spent link again: %v", err)
+		}
+		entries, _ := s.Changes(ctx, canopy.ScopeOf(f.custA), f.custA.ID, canopy.ChangeFilter{Actions: []canopy.Action{canopy.ActionInviteResent, canopy.ActionInviteRevoked, canopy.ActionInviteAccepted, canopy.ActionAddUser}})
+		if len(entries) != 4 {
+			t.Errorf("resent/revoked/accepted/add-user entries = %d; want 4", len(entries))
+		}
+		// Cy's link dies after seven days.
+		cyToken := invitationToken(t, s, "cy@alpha.example")
+		f.clock.Advance(app.InviteTTL)
+		if _, _, _, err := f.app.InvitationFor(ctx, cyToken); !errors.Is(err, app.ErrInvitationUnusable) {
+			t.Errorf("a link after seven days: %v", err)
+		}
+		// Another MSP can neither resend nor remove.
+		other := app.Viewer{Org: f.mspB, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
+		if err := f.app.ResendInvitation(ctx, other, f.custA.ID, ids["cy@alpha.example"]); !errors.Is(err, canopy.ErrNotFound) {
+			t.Errorf("MSP B resends: %v", err)
+		}
+		if err := f.app.RemoveInvitation(ctx, other, f.custA.ID, ids["cy@alpha.example"]); !errors.Is(err, canopy.ErrNotFound) {
+			t.Errorf("MSP B removes: %v", err)
 		}
 	})
 }

@@ -119,7 +119,7 @@ func (tx *Tx) CreateInvitation(ctx context.Context, in Invitation) (int64, error
 // must lie in scope), newest first, at most limit.
 func (s *Store) PendingInvitationsOf(ctx context.Context, scope canopy.Scope, customer canopy.OrgID, limit int) ([]Invitation, error) {
 	lo, hi := scope.Bounds()
-	rows, err := s.r.QueryContext(ctx, `SELECT i.id, i.customer_id, i.email, i.role, i.modules, COALESCE(i.invited_by, 0), i.inviter_name, i.created_at, i.expires_at
+	rows, err := s.r.QueryContext(ctx, `SELECT `+invitationColumns+`
 		FROM invitations i JOIN orgs o ON o.id = i.customer_id
 		WHERE i.customer_id = $1 AND o.path >= $2 AND o.path < $3 AND i.accepted_at IS NULL AND i.revoked_at IS NULL
 		ORDER BY i.created_at DESC, i.id DESC LIMIT $4`, customer, lo, hi, limit)
@@ -129,19 +129,108 @@ func (s *Store) PendingInvitationsOf(ctx context.Context, scope canopy.Scope, cu
 	defer rows.Close()
 	var out []Invitation
 	for rows.Next() {
-		var in Invitation
-		var mods string
-		var created, expires int64
-		if err := rows.Scan(&in.ID, &in.CustomerID, &in.Email, &in.Role, &mods, &in.InvitedBy, &in.InviterName, &created, &expires); err != nil {
+		in, err := scanInvitation(rows)
+		if err != nil {
 			return nil, fmt.Errorf("invitations: %w", err)
 		}
-		for _, m := range strings.Split(mods, ",") {
-			if m != "" {
-				in.Modules = append(in.Modules, canopy.Module(m))
-			}
-		}
-		in.Created, in.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
 		out = append(out, in)
 	}
 	return out, rows.Err()
+}
+
+const invitationColumns = `i.id, i.customer_id, i.email, i.role, i.modules, i.sub_accounts, COALESCE(i.invited_by, 0), i.inviter_name, i.created_at, i.expires_at`
+
+func scanInvitation(row interface{ Scan(...any) error }) (Invitation, error) {
+	var in Invitation
+	var mods, subs string
+	var created, expires int64
+	if err := row.Scan(&in.ID, &in.CustomerID, &in.Email, &in.Role, &mods, &subs, &in.InvitedBy, &in.InviterName, &created, &expires); err != nil {
+		return in, err
+	}
+	for _, m := range strings.Split(mods, ",") {
+		if m != "" {
+			in.Modules = append(in.Modules, canopy.Module(m))
+		}
+	}
+	for _, s := range strings.Split(subs, ",") {
+		var id int64
+		if _, err := fmt.Sscan(s, &id); err == nil && id > 0 {
+			in.SubAccounts = append(in.SubAccounts, canopy.OrgID(id))
+		}
+	}
+	in.Created, in.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
+	return in, nil
+}
+
+// PendingInvitation returns invitation id of customer if it is pending.
+func (tx *Tx) PendingInvitation(ctx context.Context, customer canopy.OrgID, id int64) (Invitation, error) {
+	in, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i
+		WHERE i.id = $1 AND i.customer_id = $2 AND i.accepted_at IS NULL AND i.revoked_at IS NULL`, id, customer))
+	if err != nil {
+		return Invitation{}, notFound("invitation", err)
+	}
+	return in, nil
+}
+
+// InvitationByToken returns the pending, unexpired invitation with the
+// token's hash; ErrNotFound for any other.
+func (s *Store) InvitationByToken(ctx context.Context, hash string, now time.Time) (Invitation, error) {
+	return invitationByToken(ctx, s.r, hash, now)
+}
+
+// InvitationByToken is Store.InvitationByToken in a write transaction.
+func (tx *Tx) InvitationByToken(ctx context.Context, hash string, now time.Time) (Invitation, error) {
+	return invitationByToken(ctx, tx, hash, now)
+}
+
+func invitationByToken(ctx context.Context, q querier, hash string, now time.Time) (Invitation, error) {
+	in, err := scanInvitation(q.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i
+		WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2`, hash, now.UnixMilli()))
+	if err != nil {
+		return Invitation{}, notFound("invitation", err)
+	}
+	return in, nil
+}
+
+// RenewInvitation gives a pending invitation a new token and expiry: the
+// old link stops working.
+func (tx *Tx) RenewInvitation(ctx context.Context, id int64, hash string, expires time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE invitations SET token_hash = $2, expires_at = $3 WHERE id = $1`, id, hash, expires.UnixMilli()); err != nil {
+		return fmt.Errorf("renew invitation: %w", err)
+	}
+	return nil
+}
+
+// EndInvitation marks an invitation accepted or revoked.
+func (tx *Tx) EndInvitation(ctx context.Context, id int64, accepted bool, now time.Time) error {
+	col := "revoked_at"
+	if accepted {
+		col = "accepted_at"
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE invitations SET `+col+` = $2 WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL`, id, now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("end invitation: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("end invitation: %w", canopy.ErrNotFound)
+	}
+	return nil
+}
+
+// SetMembershipGrants records a customer User's modules and sub-accounts.
+func (tx *Tx) SetMembershipGrants(ctx context.Context, person canopy.PersonID, org canopy.OrgID, modules []canopy.Module, subs []canopy.OrgID) error {
+	mods := make([]string, len(modules))
+	for i, m := range modules {
+		mods[i] = string(m)
+	}
+	ids := make([]string, len(subs))
+	for i, s := range subs {
+		ids[i] = fmt.Sprint(int64(s))
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE memberships SET modules = $3, sub_accounts = $4 WHERE person_id = $1 AND org_id = $2`,
+		person, org, strings.Join(mods, ","), strings.Join(ids, ","))
+	if err != nil {
+		return fmt.Errorf("membership grants: %w", err)
+	}
+	return nil
 }

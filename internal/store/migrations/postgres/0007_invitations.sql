@@ -18,3 +18,8 @@ CREATE TABLE invitations (
 );
 CREATE UNIQUE INDEX invitations_pending ON invitations(customer_id, email) WHERE accepted_at IS NULL AND revoked_at IS NULL;
 CREATE INDEX invitations_customer ON invitations(customer_id, created_at);
+
+-- What a customer User was granted: modules and sub-accounts (IDs), comma
+-- separated; empty for Admins, who have everything.
+ALTER TABLE memberships ADD COLUMN modules TEXT NOT NULL DEFAULT '';
+ALTER TABLE memberships ADD COLUMN sub_accounts TEXT NOT NULL DEFAULT '';
