@@ -185,6 +185,22 @@ func TestBrowserCustomerLifecycle(t *testing.T) {
 	}
 	browsertest.Screenshot(t, ctx, "customer-changes-filtered")
 
+	// The Users tab: a pasted list, a result per address, the pending list.
+	must(chromedp.Do(ctx,
+		chromedp.Navigate(customerURL+"/users"),
+		chromedp.WaitVisible(`#addresses`),
+		chromedp.SendKeys(`#addresses`, "ann@globex.example, throw@mailinator.com\nann@globex.example"),
+		chromedp.Click(`form[action$="/invitations"] button[type=submit]`),
+		chromedp.WaitVisible(`table.invite-results`),
+	))
+	if got := text(`table.invite-results`); !strings.Contains(got, "Invited") || !strings.Contains(got, "disposable address") || !strings.Contains(got, "Listed twice") {
+		t.Errorf("invite results = %q", got)
+	}
+	if got := text(`table.pending`); !strings.Contains(got, "ann@globex.example") {
+		t.Errorf("pending = %q", got)
+	}
+	browsertest.Screenshot(t, ctx, "customer-users-invited")
+
 	// At phone width the list keeps its columns reachable and its buttons usable.
 	must(chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(r.baseURL+"/customers"), chromedp.WaitVisible(`table.customers`)))
 	browsertest.Screenshot(t, ctx, "phone-customers")

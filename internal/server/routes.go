@@ -42,6 +42,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /register/{token}", w.Handle(w.RegisterPage))
 	mux.Handle("POST /register/{token}", w.Handle(w.RegisterSubmit))
 	mux.Handle("GET /signin/link/{token}", w.Handle(w.LinkPage))
+	mux.Handle("GET /invitations/{token}", w.Handle(w.InvitationPage))
+	mux.Handle("POST /invitations/{token}", attempts(w.Handle(w.InvitationSubmit)))
 	mux.Handle("POST /signin/link", attempts(w.Handle(w.RedeemLink)))
 	mux.Handle("POST /signout", w.Handle(w.SignOut))
 
@@ -76,6 +78,9 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /customers/{tenant}/configuration", signedIn(w.Handle(w.CustomerConfiguration)))
 	mux.Handle("POST /customers/{tenant}/settings", signedIn(w.Handle(w.CustomerSettingSubmit)))
 	mux.Handle("GET /customers/{tenant}/users", signedIn(w.Handle(w.CustomerUsers)))
+	mux.Handle("POST /customers/{tenant}/invitations", signedIn(w.Handle(w.InviteSubmit)))
+	mux.Handle("POST /customers/{tenant}/invitations/{id}/resend", signedIn(w.Handle(w.ResendInvitationSubmit)))
+	mux.Handle("POST /customers/{tenant}/invitations/{id}/remove", signedIn(w.Handle(w.RemoveInvitationSubmit)))
 	mux.Handle("POST /customers/{tenant}/action", signedIn(w.Handle(w.CustomerActionSubmit)))
 	mux.Handle("GET /customers/{tenant}/delete", signedIn(w.Handle(w.DeleteCustomerPage)))
 	mux.Handle("POST /customers/{tenant}/delete", signedIn(w.Handle(w.DeleteCustomerSubmit)))

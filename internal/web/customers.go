@@ -276,15 +276,6 @@ func (w *Web) CustomerDetails(rw http.ResponseWriter, r *http.Request) error {
 	return w.customerPage(rw, r, v, c, "details", "customer", http.StatusOK, map[string]any{"Plans": canopy.Plans, "Modules": canopy.Modules})
 }
 
-// CustomerUsers is the Users tab; the users of a customer arrive with the next issue.
-func (w *Web) CustomerUsers(rw http.ResponseWriter, r *http.Request) error {
-	v, c, err := w.customerOfPage(r)
-	if err != nil {
-		return err
-	}
-	return w.customerPage(rw, r, v, c, "users", "customer_users", http.StatusOK, map[string]any{})
-}
-
 // CustomerConfiguration is the Configuration tab: IDs, parents and toggles.
 func (w *Web) CustomerConfiguration(rw http.ResponseWriter, r *http.Request) error {
 	v, c, err := w.customerOfPage(r)

@@ -1,0 +1,142 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/canopy"
+)
+
+func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, f form, results []app.InviteResult) error {
+	data := map[string]any{"Form": f, "Results": results, "Modules": canopy.Modules}
+	if v.Org.ID == c.ID && v.Can(app.PermManageCustomerOrg) || v.Org.ID != c.ID && v.Can(app.PermManageCustomers) {
+		pending, err := w.app.PendingInvitations(r.Context(), v, c.ID)
+		if err != nil {
+			return err
+		}
+		data["Pending"] = pending
+	}
+	invited := 0
+	for _, res := range results {
+		if res.Outcome == app.Invited {
+			invited++
+		}
+	}
+	data["Invited"] = invited
+	return w.customerPage(rw, r, v, c, "users", "customer_users", status, data)
+}
+
+// CustomerUsers is the Users tab: invite users, and the pending invitations.
+func (w *Web) CustomerUsers(rw http.ResponseWriter, r *http.Request) error {
+	v, c, err := w.customerOfPage(r)
+	if err != nil {
+		return err
+	}
+	return w.renderCustomerUsers(rw, r, v, c, http.StatusOK, form{Values: url.Values{"role": {string(canopy.RoleCustomerUser)}}}, nil)
+}
+
+// InviteSubmit invites the pasted addresses and shows a result per address.
+func (w *Web) InviteSubmit(rw http.ResponseWriter, r *http.Request) error {
+	v, c, err := w.customerOfPage(r)
+	if err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(rw, r.Body, 2<<20)
+	if err := r.ParseForm(); err != nil {
+		return canopy.FieldErrors{"addresses": "The list is too large to read: invite at most 10,000 addresses at once."}
+	}
+	in := app.InviteInput{Addresses: r.PostFormValue("addresses"), Role: canopy.Role(r.PostFormValue("role"))}
+	for _, m := range r.PostForm["modules"] {
+		in.Modules = append(in.Modules, canopy.Module(m))
+	}
+	results, err := w.app.InviteUsers(r.Context(), v, c.ID, in)
+	if err == nil {
+		return w.renderCustomerUsers(rw, r, v, c, http.StatusOK, form{Values: url.Values{"role": {string(in.Role)}}}, results)
+	}
+	fe, other := formError(err)
+	if other != nil {
+		return other
+	}
+	return w.renderCustomerUsers(rw, r, v, c, http.StatusUnprocessableEntity, form{Values: r.PostForm, Errors: fe}, nil)
+}
+
+func invitationID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return 0, canopy.ErrNotFound
+	}
+	return id, nil
+}
+
+// ResendInvitationSubmit sends an invitation again with a new link.
+func (w *Web) ResendInvitationSubmit(rw http.ResponseWriter, r *http.Request) error {
+	return w.invitationAction(rw, r, "resent", w.app.ResendInvitation)
+}
+
+// RemoveInvitationSubmit withdraws an invitation.
+func (w *Web) RemoveInvitationSubmit(rw http.ResponseWriter, r *http.Request) error {
+	return w.invitationAction(rw, r, "removed", w.app.RemoveInvitation)
+}
+
+func (w *Web) invitationAction(rw http.ResponseWriter, r *http.Request, done string, act func(ctx context.Context, v app.Viewer, c canopy.OrgID, id int64) error) error {
+	v, c, err := w.customerOfPage(r)
+	if err != nil {
+		return err
+	}
+	id, err := invitationID(r)
+	if err != nil {
+		return err
+	}
+	if err := act(r.Context(), v, c.ID, id); err != nil {
+		return err
+	}
+	http.Redirect(rw, r, fmt.Sprintf("/customers/%s/users?done=%s", c.TenantID, done), http.StatusSeeOther)
+	return nil
+}
+
+// InvitationPage opens an invitation link: the form to accept it. Opening
+// spends nothing; only the POST accepts.
+func (w *Web) InvitationPage(rw http.ResponseWriter, r *http.Request) error {
+	rw.Header().Set("Referrer-Policy", "no-referrer")
+	inv, customer, exists, err := w.app.InvitationFor(r.Context(), r.PathValue("token"))
+	if errors.Is(err, canopy.ErrNotFound) {
+		return w.render(rw, r, http.StatusGone, "invitation", page{Title: "Invitation", Data: map[string]any{"Unusable": true}})
+	}
+	if err != nil {
+		return err
+	}
+	return w.render(rw, r, http.StatusOK, "invitation", page{Title: "Invitation to " + customer,
+		Data: map[string]any{"Inv": inv, "Customer": customer, "Exists": exists, "Form": form{Values: url.Values{}}}})
+}
+
+// InvitationSubmit accepts the invitation and sends the person to sign in.
+func (w *Web) InvitationSubmit(rw http.ResponseWriter, r *http.Request) error {
+	rw.Header().Set("Referrer-Policy", "no-referrer")
+	token := r.PathValue("token")
+	if err := r.ParseForm(); err != nil {
+		return canopy.FieldErrors{"form": "The form could not be read."}
+	}
+	_, err := w.app.AcceptInvitation(r.Context(), token, app.AcceptInput{Name: r.PostFormValue("name"), Password: r.PostFormValue("password"), Confirm: r.PostFormValue("confirm")}, clientIP(r), r.UserAgent())
+	if err == nil {
+		return w.render(rw, r, http.StatusOK, "signin", page{Title: "Sign in", Data: form{Values: url.Values{}, Notice: "You have joined the account. Sign in with your email address and password."}})
+	}
+	if errors.Is(err, canopy.ErrNotFound) {
+		w.log.WarnContext(r.Context(), "unusable invitation link presented", "ip", clientIP(r))
+		return w.render(rw, r, http.StatusGone, "invitation", page{Title: "Invitation", Data: map[string]any{"Unusable": true}})
+	}
+	fe, other := formError(err)
+	if other != nil {
+		return other
+	}
+	inv, customer, exists, err := w.app.InvitationFor(r.Context(), token)
+	if err != nil {
+		return err
+	}
+	return w.render(rw, r, http.StatusUnprocessableEntity, "invitation", page{Title: "Invitation to " + customer,
+		Data: map[string]any{"Inv": inv, "Customer": customer, "Exists": exists, "Form": form{Values: r.PostForm, Errors: fe}}})
+}
