@@ -184,3 +184,63 @@ func TestInvitationResendRemoveAcceptAndExpiry(t *testing.T) {
 		}
 	})
 }
+
+// Deactivate keeps the user under Deactivated and signs them out;
+// Reactivate brings them back; Remove takes them off the account, and they
+// may be invited again.
+func TestAccountUsersDeactivateReactivateRemove(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		admin := app.Viewer{Org: f.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}, Name: "Maya"}
+		cora, err := f.app.AddStaff(ctx, canopy.System("test"), canopy.ScopeOf(f.custA), app.NewStaff{OrgID: f.custA.ID, Name: "Cora", Email: "cora@alpha.example", Roles: []canopy.Role{canopy.RoleCustomerUser}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, _ := f.app.IssueSigninLink(ctx, cora.ID, f.custA.ID, app.PurposeFirstSignIn, time.Hour)
+		session, err := f.app.RedeemSigninLink(ctx, token, app.PurposeFirstSignIn, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.app.SetAccountUserActive(ctx, admin, f.custA.ID, cora.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		active, deactivated, err := f.app.AccountUsers(ctx, admin, f.custA.ID)
+		if err != nil || len(active) != 0 || len(deactivated) != 1 || deactivated[0].Email != "cora@alpha.example" {
+			t.Errorf("after deactivation: active %d, deactivated %+v, %v", len(active), deactivated, err)
+		}
+		if _, err := f.app.Authenticate(ctx, session, "", ""); !errors.Is(err, canopy.ErrUnauthenticated) {
+			t.Errorf("a deactivated user's session: %v", err)
+		}
+		if err := f.app.SetAccountUserActive(ctx, admin, f.custA.ID, cora.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if active, _, _ := f.app.AccountUsers(ctx, admin, f.custA.ID); len(active) != 1 {
+			t.Errorf("after reactivation: %d active", len(active))
+		}
+		other := app.Viewer{Org: f.mspB, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
+		if err := f.app.SetAccountUserActive(ctx, other, f.custA.ID, cora.ID, false); !errors.Is(err, canopy.ErrNotFound) {
+			t.Errorf("MSP B deactivates A's user: %v", err)
+		}
+		if err := f.app.RemoveAccountUser(ctx, other, f.custA.ID, cora.ID); !errors.Is(err, canopy.ErrNotFound) {
+			t.Errorf("MSP B removes A's user: %v", err)
+		}
+		if _, _, err := f.app.AccountUsers(ctx, other, f.custA.ID); !errors.Is(err, canopy.ErrNotFound) {
+			t.Errorf("MSP B lists A's users: %v", err)
+		}
+		if err := f.app.RemoveAccountUser(ctx, admin, f.custA.ID, cora.ID); err != nil {
+			t.Fatal(err)
+		}
+		if active, deactivated, _ := f.app.AccountUsers(ctx, admin, f.custA.ID); len(active)+len(deactivated) != 0 {
+			t.Error("the removed user is still listed")
+		}
+		results, err := f.app.InviteUsers(ctx, admin, f.custA.ID, app.InviteInput{Addresses: "cora@alpha.example"})
+		if err != nil || results[0].Outcome != app.Invited {
+			t.Errorf("inviting the removed user again: %+v, %v", results, err)
+		}
+		entries, _ := s.Changes(ctx, canopy.ScopeOf(f.custA), f.custA.ID, canopy.ChangeFilter{Actions: []canopy.Action{canopy.ActionDeactivateUser, canopy.ActionReactivateUser, canopy.ActionRemoveUser}})
+		if len(entries) != 3 {
+			t.Errorf("deactivate/reactivate/remove entries = %d; want 3", len(entries))
+		}
+	})
+}

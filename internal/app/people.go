@@ -111,6 +111,11 @@ func (a *App) RemoveAccess(ctx context.Context, v Viewer, person canopy.PersonID
 	if err := v.Require(PermManageStaff); err != nil {
 		return err
 	}
+	return a.removeMembership(ctx, v, person, org, func(canopy.Org) error { return nil })
+}
+
+// removeMembership removes person's membership at org once may allows it.
+func (a *App) removeMembership(ctx context.Context, v Viewer, person canopy.PersonID, org canopy.OrgID, may func(canopy.Org) error) error {
 	if person == v.PersonID && org == v.Org.ID {
 		return canopy.FieldErrors{"person": "You cannot remove your own access; ask another administrator."}
 	}
@@ -118,6 +123,9 @@ func (a *App) RemoveAccess(ctx context.Context, v Viewer, person canopy.PersonID
 	err := a.store.InTx(ctx, func(tx *store.Tx) error {
 		o, err := tx.Org(ctx, v.Scope(), org)
 		if err != nil {
+			return err
+		}
+		if err := may(o); err != nil {
 			return err
 		}
 		p, err := tx.PersonByID(ctx, person)

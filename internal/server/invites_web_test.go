@@ -56,6 +56,34 @@ func TestInvitationPagesAndCrossTenant(t *testing.T) {
 				}
 			}
 		}
+		// B's users are out of reach too.
+		bea, err := w.app.AddStaff(ctx, canopy.System("test"), canopy.ScopeOf(w.custB), app.NewStaff{OrgID: w.custB.ID, Name: "Bea", Email: "bea@beta.example", Roles: []canopy.Role{canopy.RoleCustomerUser}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, act := range []string{"deactivate", "reactivate", "remove"} {
+			for _, u := range []string{b + fmt.Sprintf("/users/%d/", bea.ID) + act, a + fmt.Sprintf("/users/%d/", bea.ID) + act} {
+				if code, _, _ := send(t, maya, "POST", u, url.Values{}); code != 404 {
+					t.Errorf("MSP A POST %s: %d; want 404", strings.TrimPrefix(u, w.srv.URL), code)
+				}
+			}
+		}
+		if _, body := fetch(t, maya, a+"/users"); strings.Contains(body, "bea@beta.example") {
+			t.Error("customer A's Users tab lists B's user")
+		}
+		// Cora (customer A's admin) is listed as active; Maya deactivates and reactivates her, seen in the lists.
+		if code, _, _ := send(t, maya, "POST", a+fmt.Sprintf("/users/%d/deactivate", w.staffCus.ID), url.Values{}); code != 303 {
+			t.Errorf("deactivate Cora: %d", code)
+		}
+		if _, body := fetch(t, maya, a+"/users"); !strings.Contains(between(body, "Deactivated users", "</table>"), "cora@alpha.example") {
+			t.Error("Cora is not under Deactivated users")
+		}
+		if code, _, _ := send(t, maya, "POST", a+fmt.Sprintf("/users/%d/reactivate", w.staffCus.ID), url.Values{}); code != 303 {
+			t.Errorf("reactivate Cora: %d", code)
+		}
+		if _, body := fetch(t, maya, a+"/users"); !strings.Contains(between(body, "Active users", "</table>"), "cora@alpha.example") {
+			t.Error("Cora is not back under Active users")
+		}
 		if p, _ := w.app.PendingInvitations(ctx, mspB, w.custB.ID); len(p) != 1 {
 			t.Error("customer B's invitation changed")
 		}

@@ -79,6 +79,9 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /customers/{tenant}/settings", signedIn(w.Handle(w.CustomerSettingSubmit)))
 	mux.Handle("GET /customers/{tenant}/users", signedIn(w.Handle(w.CustomerUsers)))
 	mux.Handle("POST /customers/{tenant}/invitations", signedIn(w.Handle(w.InviteSubmit)))
+	for _, act := range []string{"deactivate", "reactivate", "remove"} {
+		mux.Handle("POST /customers/{tenant}/users/{id}/"+act, signedIn(w.Handle(w.AccountUserSubmit(act))))
+	}
 	mux.Handle("POST /customers/{tenant}/invitations/{id}/resend", signedIn(w.Handle(w.ResendInvitationSubmit)))
 	mux.Handle("POST /customers/{tenant}/invitations/{id}/remove", signedIn(w.Handle(w.RemoveInvitationSubmit)))
 	mux.Handle("POST /customers/{tenant}/action", signedIn(w.Handle(w.CustomerActionSubmit)))

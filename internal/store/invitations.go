@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -233,4 +234,69 @@ func (tx *Tx) SetMembershipGrants(ctx context.Context, person canopy.PersonID, o
 		return fmt.Errorf("membership grants: %w", err)
 	}
 	return nil
+}
+
+// AccountUser is a person's membership at a customer, for its Users tab.
+type AccountUser struct {
+	Person
+	Role      canopy.Role
+	Modules   []canopy.Module
+	Status    string // "active" or "deactivated"
+	LastLogin time.Time
+	Since     time.Time
+}
+
+// AccountUsers lists the people holding a membership at customer (in
+// scope) with the given status, by name, at most limit.
+func (s *Store) AccountUsers(ctx context.Context, scope canopy.Scope, customer canopy.OrgID, status string, limit int) ([]AccountUser, error) {
+	lo, hi := scope.Bounds()
+	rows, err := s.r.QueryContext(ctx, `SELECT p.id, p.email, p.name, p.phone, m.roles, m.modules, m.status, p.last_login_at, m.created_at
+		FROM memberships m JOIN people p ON p.id = m.person_id JOIN orgs o ON o.id = m.org_id
+		WHERE m.org_id = $1 AND o.path >= $2 AND o.path < $3 AND m.status = $4
+		ORDER BY LOWER(p.name), p.id LIMIT $5`, customer, lo, hi, status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("account users: %w", err)
+	}
+	defer rows.Close()
+	var out []AccountUser
+	for rows.Next() {
+		var u AccountUser
+		var roles, mods string
+		var last sql.NullInt64
+		var since int64
+		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Phone, &roles, &mods, &u.Status, &last, &since); err != nil {
+			return nil, fmt.Errorf("account users: %w", err)
+		}
+		u.Role = canopy.Role(strings.Split(roles, ",")[0])
+		for _, m := range strings.Split(mods, ",") {
+			if m != "" {
+				u.Modules = append(u.Modules, canopy.Module(m))
+			}
+		}
+		u.LastLogin, u.Since = fromMillis(last), time.UnixMilli(since).UTC()
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SetMembershipStatus deactivates or reactivates a membership at org (in
+// scope) and, when deactivating, ends the person's sessions there. It
+// returns the previous status.
+func (tx *Tx) SetMembershipStatus(ctx context.Context, scope canopy.Scope, person canopy.PersonID, org canopy.OrgID, status string) (string, error) {
+	lo, hi := scope.Bounds()
+	var before string
+	err := tx.QueryRowContext(ctx, `SELECT m.status FROM memberships m JOIN orgs o ON o.id = m.org_id
+		WHERE m.person_id = $1 AND m.org_id = $2 AND o.path >= $3 AND o.path < $4`, person, org, lo, hi).Scan(&before)
+	if err != nil {
+		return "", notFound("membership", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE memberships SET status = $3 WHERE person_id = $1 AND org_id = $2`, person, org, status); err != nil {
+		return "", fmt.Errorf("membership status: %w", err)
+	}
+	if status != "active" {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE person_id = $1 AND org_id = $2`, person, org); err != nil {
+			return "", fmt.Errorf("end sessions: %w", err)
+		}
+	}
+	return before, nil
 }

@@ -19,7 +19,11 @@ func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app
 		if err != nil {
 			return err
 		}
-		data["Pending"] = pending
+		active, deactivated, err := w.app.AccountUsers(r.Context(), v, c.ID)
+		if err != nil {
+			return err
+		}
+		data["Pending"], data["Active"], data["Deactivated"] = pending, active, deactivated
 	}
 	invited := 0
 	for _, res := range results {
@@ -139,4 +143,30 @@ func (w *Web) InvitationSubmit(rw http.ResponseWriter, r *http.Request) error {
 	}
 	return w.render(rw, r, http.StatusUnprocessableEntity, "invitation", page{Title: "Invitation to " + customer,
 		Data: map[string]any{"Inv": inv, "Customer": customer, "Exists": exists, "Form": form{Values: r.PostForm, Errors: fe}}})
+}
+
+// AccountUserSubmit deactivates, reactivates or removes a user of the customer.
+func (w *Web) AccountUserSubmit(act string) HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) error {
+		v, c, err := w.customerOfPage(r)
+		if err != nil {
+			return err
+		}
+		id, err := personID(r)
+		if err != nil {
+			return err
+		}
+		switch act {
+		case "deactivate", "reactivate":
+			err = w.app.SetAccountUserActive(r.Context(), v, c.ID, id, act == "reactivate")
+		default:
+			err = w.app.RemoveAccountUser(r.Context(), v, c.ID, id)
+		}
+		if err != nil {
+			return err
+		}
+		done := map[string]string{"deactivate": "deactivated", "reactivate": "reactivated", "remove": "user-removed"}[act]
+		http.Redirect(rw, r, fmt.Sprintf("/customers/%s/users?done=%s", c.TenantID, done), http.StatusSeeOther)
+		return nil
+	}
 }
