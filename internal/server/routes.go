@@ -47,6 +47,13 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /signin/link", attempts(w.Handle(w.RedeemLink)))
 	mux.Handle("POST /signout", w.Handle(w.SignOut))
 
+	// End-user portals: magic-link sign-in only, by customer tenant ID.
+	mux.Handle("GET /portal/{tenant}", w.Handle(w.PortalHome))
+	mux.Handle("POST /portal/{tenant}/link", attempts(w.Handle(w.PortalLinkRequest)))
+	mux.Handle("GET /portal/{tenant}/link/{token}", w.Handle(w.PortalLinkPage))
+	mux.Handle("POST /portal/{tenant}/link/{token}", attempts(w.Handle(w.PortalLinkRedeem)))
+	mux.Handle("POST /portal/{tenant}/signout", w.Handle(w.PortalSignOut))
+
 	// Portal pages.
 	mux.Handle("GET /{$}", signedIn(w.Handle(w.Home)))
 	mux.Handle("GET /tenants", signedIn(w.Handle(w.Tree)))

@@ -1,0 +1,107 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/store"
+	"github.com/canopy-channel/canopy/internal/store/storetest"
+)
+
+// The end-user portal: the same answer for every address, a link only for
+// active users of that customer inside its Domain Lock; the link's GET
+// shows Continue and spends nothing, the POST signs in, once; a link is
+// bound to its customer; the portal's switch closes it.
+func TestEndUserPortalMagicLink(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		sys := canopy.System("test")
+		scope := canopy.Scope{Root: canopy.PathIDs(w.custA.Path)[0], Path: "/" + strings.Split(strings.Trim(w.custA.Path, "/"), "/")[0] + "/"}
+		for _, u := range []struct {
+			cust   canopy.Org
+			email  string
+			active bool
+		}{{w.custA, "eve@alpha.example", true}, {w.custA, "dee@alpha.example", false}, {w.custB, "bob@beta.example", true}} {
+			if err := w.app.AddEndUser(ctx, sys, scope, u.cust.ID, u.email, "Eve", "Lee", u.active); err != nil {
+				t.Fatal(err)
+			}
+		}
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar}
+		pa := w.srv.URL + "/portal/" + w.custA.TenantID
+		if code, _, body := send(t, browser, "GET", pa, nil); code != 200 || !strings.Contains(body, "Email me a sign-in link") {
+			t.Fatalf("portal: %d", code)
+		}
+		answer := "If this address belongs to Alpha, a link is on its way"
+		for _, addr := range []string{"eve@alpha.example", "nobody@alpha.example", "dee@alpha.example", "bob@beta.example"} {
+			if code, _, body := send(t, browser, "POST", pa+"/link", url.Values{"email": {addr}}); code != 200 || !strings.Contains(body, answer) {
+				t.Errorf("request for %s: %d, same answer %v", addr, code, strings.Contains(body, answer))
+			}
+		}
+		for addr, want := range map[string]int{"eve@alpha.example": 1, "nobody@alpha.example": 0, "dee@alpha.example": 0, "bob@beta.example": 0} {
+			if mails, _ := s.RecentMail(ctx, addr, 0, 5); len(mails) != want {
+				t.Errorf("mails to %s = %d; want %d", addr, len(mails), want)
+			}
+		}
+		if code, _, _ := send(t, browser, "POST", pa+"/link", url.Values{"email": {"not an address"}}); code != 422 {
+			t.Errorf("a malformed address: %d", code)
+		}
+		mails, _ := s.RecentMail(ctx, "eve@alpha.example", 0, 1)
+		_, after, _ := strings.Cut(mails[0].Text, "/link/")
+		token := strings.Fields(after)[0]
+		// Bound to its customer: the same token on customer B's portal is refused.
+		if code, _, _ := send(t, browser, "POST", w.srv.URL+"/portal/"+w.custB.TenantID+"/link/"+token, url.Values{}); code != 410 {
+			t.Errorf("A's link on B's portal: %d; want 410", code)
+		}
+		for i := 0; i < 2; i++ {
+			if code, _, body := send(t, browser, "GET", pa+"/link/"+token, nil); code != 200 || !strings.Contains(body, "Continue") {
+				t.Fatalf("opening the link (%d): %d", i, code)
+			}
+		}
+		if code, loc, _ := send(t, browser, "POST", pa+"/link/"+token, url.Values{}); code != 303 || loc != "/portal/"+w.custA.TenantID {
+			t.Fatalf("Continue: %d %q", code, loc)
+		}
+		if _, body := fetch(t, browser, pa); !strings.Contains(body, "Welcome, <strong>Eve Lee</strong>") || !strings.Contains(body, "Nothing is assigned to you yet") {
+			t.Error("the portal home after sign-in lacks the user's name or the empty state")
+		}
+		if _, body := fetch(t, browser, w.srv.URL+"/portal/"+w.custB.TenantID); strings.Contains(body, "Welcome") {
+			t.Error("A's portal session opens B's portal")
+		}
+		if code, _, _ := send(t, browser, "POST", pa+"/link/"+token, url.Values{}); code != 410 {
+			t.Errorf("the link reused: %d; want 410", code)
+		}
+		// The staff pages know nothing of a portal session.
+		if code, loc, _ := send(t, browser, "GET", w.srv.URL+"/customers", nil); code != 303 || loc != "/signin" {
+			t.Errorf("staff pages with a portal session: %d %q", code, loc)
+		}
+		// Magic-link sign-in off: no form, no mail. Portal off: not found.
+		msp := app.Viewer{Org: w.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
+		if err := w.app.SetCustomerSetting(ctx, msp, w.custA.ID, canopy.SettingMagicLink, "false", false); err != nil {
+			t.Fatal(err)
+		}
+		anon := &http.Client{}
+		if _, body := fetch(t, anon, pa); !strings.Contains(body, "turned off") {
+			t.Error("the portal does not say magic-link sign-in is off")
+		}
+		send(t, anon, "POST", pa+"/link", url.Values{"email": {"eve@alpha.example"}})
+		if mails, _ := s.RecentMail(ctx, "eve@alpha.example", 0, 5); len(mails) != 1 {
+			t.Errorf("a link was mailed with magic-link sign-in off (%d mails)", len(mails))
+		}
+		if err := w.app.SetCustomerSetting(ctx, msp, w.custA.ID, canopy.SettingEndUserPortal, "false", false); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, _ := send(t, anon, "GET", pa, nil); code != 404 {
+			t.Errorf("a closed portal: %d; want 404", code)
+		}
+		if code, _, _ := send(t, anon, "GET", w.srv.URL+"/portal/"+w.mspA.TenantID, nil); code != 404 {
+			t.Errorf("an MSP's tenant ID as a portal: %d; want 404", code)
+		}
+	})
+}

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/canopy-channel/canopy/internal/canopy"
+)
+
+// EndUser is an end user of a customer.
+type EndUser struct {
+	ID         int64
+	CustomerID canopy.OrgID
+	Email      string
+	FirstName  string
+	LastName   string
+	Active     bool
+}
+
+// Name is the end user's full name, or their address when they have none.
+func (u EndUser) Name() string {
+	if n := strings.TrimSpace(u.FirstName + " " + u.LastName); n != "" {
+		return n
+	}
+	return u.Email
+}
+
+const endUserColumns = `u.id, u.customer_id, u.email, u.first_name, u.last_name, u.status`
+
+func scanEndUser(row interface{ Scan(...any) error }) (EndUser, error) {
+	var u EndUser
+	var status string
+	err := row.Scan(&u.ID, &u.CustomerID, &u.Email, &u.FirstName, &u.LastName, &status)
+	u.Active = status == "active"
+	return u, err
+}
+
+// EndUserByEmail returns customer's end user with that address.
+func (s *Store) EndUserByEmail(ctx context.Context, customer canopy.OrgID, email string) (EndUser, error) {
+	u, err := scanEndUser(s.r.QueryRowContext(ctx, `SELECT `+endUserColumns+` FROM end_users u WHERE u.customer_id = $1 AND u.email = $2`,
+		customer, strings.ToLower(strings.TrimSpace(email))))
+	if err != nil {
+		return EndUser{}, notFound("end user", err)
+	}
+	return u, nil
+}
+
+// RecentPortalLinks counts the links issued to an end user since a time.
+func (s *Store) RecentPortalLinks(ctx context.Context, endUser int64, since time.Time) (int, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM portal_links WHERE end_user_id = $1 AND created_at > $2`, endUser, since.UnixMilli()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("recent portal links: %w", err)
+	}
+	return n, nil
+}
+
+// CreatePortalLink stores a magic link for an end user of customer.
+func (tx *Tx) CreatePortalLink(ctx context.Context, hash string, endUser int64, customer canopy.OrgID, now, expires time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO portal_links (token_hash, end_user_id, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		hash, endUser, customer, now.UnixMilli(), expires.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("portal link: %w", err)
+	}
+	return nil
+}
+
+// PeekPortalLink returns the active end user of a usable link for customer
+// without spending it.
+func (s *Store) PeekPortalLink(ctx context.Context, hash string, customer canopy.OrgID, now time.Time) (EndUser, error) {
+	u, err := scanEndUser(s.r.QueryRowContext(ctx, `SELECT `+endUserColumns+` FROM portal_links l JOIN end_users u ON u.id = l.end_user_id
+		WHERE l.token_hash = $1 AND l.customer_id = $2 AND l.used_at IS NULL AND l.expires_at > $3 AND u.status = 'active'`, hash, customer, now.UnixMilli()))
+	if err != nil {
+		return EndUser{}, notFound("portal link", err)
+	}
+	return u, nil
+}
+
+// SpendPortalLink marks a usable link of customer used and returns its
+// active end user.
+func (tx *Tx) SpendPortalLink(ctx context.Context, hash string, customer canopy.OrgID, now time.Time) (EndUser, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `UPDATE portal_links SET used_at = $3 WHERE token_hash = $1 AND customer_id = $2 AND used_at IS NULL AND expires_at > $3
+		RETURNING end_user_id`, hash, customer, now.UnixMilli()).Scan(&id)
+	if err != nil {
+		return EndUser{}, notFound("portal link", err)
+	}
+	u, err := scanEndUser(tx.QueryRowContext(ctx, `SELECT `+endUserColumns+` FROM end_users u WHERE u.id = $1 AND u.status = 'active'`, id))
+	if err != nil {
+		return EndUser{}, notFound("end user", err)
+	}
+	return u, nil
+}
+
+// CreatePortalSession opens a portal session.
+func (tx *Tx) CreatePortalSession(ctx context.Context, hash string, u EndUser, now, expires time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO portal_sessions (token_hash, end_user_id, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		hash, u.ID, u.CustomerID, now.UnixMilli(), expires.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("portal session: %w", err)
+	}
+	return nil
+}
+
+// PortalSession returns the active end user of a live portal session of customer.
+func (s *Store) PortalSession(ctx context.Context, hash string, customer canopy.OrgID, now time.Time) (EndUser, error) {
+	u, err := scanEndUser(s.r.QueryRowContext(ctx, `SELECT `+endUserColumns+` FROM portal_sessions ps JOIN end_users u ON u.id = ps.end_user_id
+		WHERE ps.token_hash = $1 AND ps.customer_id = $2 AND ps.expires_at > $3 AND u.status = 'active'`, hash, customer, now.UnixMilli()))
+	if err != nil {
+		return EndUser{}, notFound("portal session", err)
+	}
+	return u, nil
+}
+
+// DeletePortalSession ends a portal session.
+func (s *Store) DeletePortalSession(ctx context.Context, hash string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM portal_sessions WHERE token_hash = $1`, hash)
+	return err
+}
