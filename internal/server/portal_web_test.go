@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -102,6 +103,42 @@ func TestEndUserPortalMagicLink(t *testing.T) {
 		}
 		if code, _, _ := send(t, anon, "GET", w.srv.URL+"/portal/"+w.mspA.TenantID, nil); code != 404 {
 			t.Errorf("an MSP's tenant ID as a portal: %d; want 404", code)
+		}
+	})
+}
+
+// End users on the Users tab: added (Domain Lock enforced by field),
+// deactivated and reactivated with the Active Users count following; a
+// neighbour's end users are out of reach.
+func TestEndUsersOnTheUsersTab(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		maya := w.client(t, w.staffA.ID, w.mspA.ID)
+		a := w.srv.URL + "/customers/" + w.custA.TenantID
+		if code, _, _ := send(t, maya, "POST", a+"/end-users", url.Values{"email": {"eve@alpha.example"}, "first_name": {"Eve"}}); code != 303 {
+			t.Fatalf("add: %d", code)
+		}
+		if code, _, body := send(t, maya, "POST", a+"/end-users", url.Values{"email": {"eve@else.example"}}); code != 422 || !strings.Contains(body, "Domain Lock") {
+			t.Errorf("outside the lock: %d", code)
+		}
+		msp := app.Viewer{Org: w.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
+		users, _ := w.app.EndUsers(ctx, msp, w.custA.ID, "")
+		id := users[0].ID
+		if _, body := fetch(t, maya, a+"/users"); !strings.Contains(body, "eve@alpha.example") || !strings.Contains(body, "1 are active") {
+			t.Error("the Users tab lacks the end user or the count")
+		}
+		if code, _, _ := send(t, maya, "POST", a+"/end-users/"+fmt.Sprint(id)+"/deactivate", url.Values{}); code != 303 {
+			t.Errorf("deactivate: %d", code)
+		}
+		if c, _ := w.app.Customer(ctx, msp, w.custA.TenantID); c.ActiveUsers != 0 {
+			t.Errorf("active users after deactivation = %d", c.ActiveUsers)
+		}
+		b := w.srv.URL + "/customers/" + w.custB.TenantID
+		for _, u := range []string{b + "/end-users", b + "/end-users/" + fmt.Sprint(id) + "/reactivate", a + "/end-users/999999/reactivate"} {
+			if code, _, _ := send(t, maya, "POST", u, url.Values{"email": {"x@beta.example"}}); code != 404 {
+				t.Errorf("POST %s: %d; want 404", strings.TrimPrefix(u, w.srv.URL), code)
+			}
 		}
 	})
 }

@@ -118,3 +118,52 @@ func (s *Store) DeletePortalSession(ctx context.Context, hash string) error {
 	_, err := s.w.ExecContext(ctx, `DELETE FROM portal_sessions WHERE token_hash = $1`, hash)
 	return err
 }
+
+// EndUsersOf lists a customer's end users (the customer must lie in scope)
+// by email after the keyset cursor, at most limit.
+func (s *Store) EndUsersOf(ctx context.Context, scope canopy.Scope, customer canopy.OrgID, afterEmail string, limit int) ([]EndUser, error) {
+	lo, hi := scope.Bounds()
+	rows, err := s.r.QueryContext(ctx, `SELECT `+endUserColumns+` FROM end_users u JOIN orgs o ON o.id = u.customer_id
+		WHERE u.customer_id = $1 AND o.path >= $2 AND o.path < $3 AND u.email > $4 ORDER BY u.email LIMIT $5`, customer, lo, hi, afterEmail, limit)
+	if err != nil {
+		return nil, fmt.Errorf("end users: %w", err)
+	}
+	defer rows.Close()
+	var out []EndUser
+	for rows.Next() {
+		u, err := scanEndUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("end users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SetEndUserActive activates or deactivates an end user of customer and
+// keeps the customer's Active Users count; it returns the user as before.
+func (tx *Tx) SetEndUserActive(ctx context.Context, customer canopy.OrgID, id int64, active bool, now time.Time) (EndUser, error) {
+	u, err := scanEndUser(tx.QueryRowContext(ctx, `SELECT `+endUserColumns+` FROM end_users u WHERE u.id = $1 AND u.customer_id = $2`, id, customer))
+	if err != nil {
+		return EndUser{}, notFound("end user", err)
+	}
+	if u.Active == active {
+		return u, nil
+	}
+	status, delta := "deactivated", -1
+	if active {
+		status, delta = "active", 1
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE end_users SET status = $2, updated_at = $3 WHERE id = $1`, id, status, now.UnixMilli()); err != nil {
+		return EndUser{}, fmt.Errorf("end user status: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE customers SET active_users = active_users + $2 WHERE org_id = $1`, customer, delta); err != nil {
+		return EndUser{}, fmt.Errorf("count active users: %w", err)
+	}
+	if !active {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM portal_sessions WHERE end_user_id = $1`, id); err != nil {
+			return EndUser{}, fmt.Errorf("end portal sessions: %w", err)
+		}
+	}
+	return u, nil
+}

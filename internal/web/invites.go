@@ -13,7 +13,11 @@ import (
 )
 
 func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, f form, results []app.InviteResult) error {
-	data := map[string]any{"Form": f, "Results": results, "Modules": canopy.Modules}
+	return w.renderUsersTab(rw, r, v, c, status, f, results, form{Values: url.Values{}})
+}
+
+func (w *Web) renderUsersTab(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, f form, results []app.InviteResult, endUser form) error {
+	data := map[string]any{"Form": f, "Results": results, "Modules": canopy.Modules, "EndUserForm": endUser}
 	if v.Org.ID == c.ID && v.Can(app.PermManageCustomerOrg) || v.Org.ID != c.ID && v.Can(app.PermManageCustomers) {
 		pending, err := w.app.PendingInvitations(r.Context(), v, c.ID)
 		if err != nil {
@@ -24,6 +28,14 @@ func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app
 			return err
 		}
 		data["Pending"], data["Active"], data["Deactivated"] = pending, active, deactivated
+		endUsers, err := w.app.EndUsers(r.Context(), v, c.ID, r.URL.Query().Get("after"))
+		if err != nil {
+			return err
+		}
+		data["EndUsers"] = endUsers
+		if len(endUsers) == 100 {
+			data["EndUsersNext"] = fmt.Sprintf("/customers/%s/users?after=%s", c.TenantID, url.QueryEscape(endUsers[99].Email))
+		}
 	}
 	invited := 0
 	for _, res := range results {
@@ -167,6 +179,43 @@ func (w *Web) AccountUserSubmit(act string) HandlerFunc {
 		}
 		done := map[string]string{"deactivate": "deactivated", "reactivate": "reactivated", "remove": "user-removed"}[act]
 		http.Redirect(rw, r, fmt.Sprintf("/customers/%s/users?done=%s", c.TenantID, done), http.StatusSeeOther)
+		return nil
+	}
+}
+
+// AddEndUserSubmit adds one end user to the customer.
+func (w *Web) AddEndUserSubmit(rw http.ResponseWriter, r *http.Request) error {
+	v, c, err := w.customerOfPage(r)
+	if err != nil {
+		return err
+	}
+	err = w.app.AddEndUserBy(r.Context(), v, c.ID, r.PostFormValue("email"), r.PostFormValue("first_name"), r.PostFormValue("last_name"))
+	if err == nil {
+		http.Redirect(rw, r, fmt.Sprintf("/customers/%s/users?done=end-user-added", c.TenantID), http.StatusSeeOther)
+		return nil
+	}
+	fe, other := formError(err)
+	if other != nil {
+		return other
+	}
+	return w.renderUsersTab(rw, r, v, c, http.StatusUnprocessableEntity, form{Values: url.Values{"role": {string(canopy.RoleCustomerUser)}}}, nil, form{Values: r.PostForm, Errors: fe})
+}
+
+// EndUserActiveSubmit deactivates or reactivates an end user.
+func (w *Web) EndUserActiveSubmit(active bool) HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) error {
+		v, c, err := w.customerOfPage(r)
+		if err != nil {
+			return err
+		}
+		id, err := invitationID(r)
+		if err != nil {
+			return err
+		}
+		if err := w.app.SetEndUserActive(r.Context(), v, c.ID, id, active); err != nil {
+			return err
+		}
+		http.Redirect(rw, r, fmt.Sprintf("/customers/%s/users?done=end-user-saved", c.TenantID), http.StatusSeeOther)
 		return nil
 	}
 }
