@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -139,6 +142,37 @@ func TestEndUsersOnTheUsersTab(t *testing.T) {
 			if code, _, _ := send(t, maya, "POST", u, url.Values{"email": {"x@beta.example"}}); code != 404 {
 				t.Errorf("POST %s: %d; want 404", strings.TrimPrefix(u, w.srv.URL), code)
 			}
+		}
+	})
+}
+
+// The CSV import form: a report per row; a neighbour's customer is 404.
+func TestEndUserImportPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := newWorld(t, s)
+		maya := w.client(t, w.staffA.ID, w.mspA.ID)
+		upload := func(u, content string) (int, string) {
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			fw, _ := mw.CreateFormFile("file", "users.csv")
+			fw.Write([]byte(content))
+			mw.Close()
+			req, _ := http.NewRequest("POST", u, &buf)
+			req.Header.Set("Content-Type", mw.FormDataContentType())
+			resp, err := maya.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		code, body := upload(w.srv.URL+"/customers/"+w.custA.TenantID+"/end-users/import", "email,first,last\nann@alpha.example,Ann,Lee\nbroken\n")
+		if code != 200 || !strings.Contains(body, "1 of 2 rows imported") || !strings.Contains(body, "Not an email address") {
+			t.Errorf("import: %d\n%s", code, between(body, "Import report", "</table>"))
+		}
+		if code, _ := upload(w.srv.URL+"/customers/"+w.custB.TenantID+"/end-users/import", "bob@beta.example\n"); code != 404 {
+			t.Errorf("import into MSP B's customer: %d; want 404", code)
 		}
 	})
 }

@@ -92,6 +92,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /customers/{tenant}/users", signedIn(w.Handle(w.CustomerUsers)))
 	mux.Handle("POST /customers/{tenant}/invitations", signedIn(w.Handle(w.InviteSubmit)))
 	mux.Handle("POST /customers/{tenant}/end-users", signedIn(w.Handle(w.AddEndUserSubmit)))
+	mux.Handle("POST /customers/{tenant}/end-users/import", signedIn(w.Handle(w.ImportEndUsersSubmit)))
 	mux.Handle("POST /customers/{tenant}/end-users/{id}/deactivate", signedIn(w.Handle(w.EndUserActiveSubmit(false))))
 	mux.Handle("POST /customers/{tenant}/end-users/{id}/reactivate", signedIn(w.Handle(w.EndUserActiveSubmit(true))))
 	for _, act := range []string{"deactivate", "reactivate", "remove"} {

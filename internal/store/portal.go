@@ -167,3 +167,12 @@ func (tx *Tx) SetEndUserActive(ctx context.Context, customer canopy.OrgID, id in
 	}
 	return u, nil
 }
+
+// EndUserEmails returns which of emails are end users of customer already.
+func (tx *Tx) EndUserEmails(ctx context.Context, customer canopy.OrgID, emails []string) (map[string]bool, error) {
+	out, err := emailsQuery(tx, ctx, `SELECT email FROM end_users WHERE customer_id = $1 AND email IN (?)`, customer, emails)
+	if err != nil {
+		return nil, fmt.Errorf("end user emails: %w", err)
+	}
+	return out, nil
+}

@@ -16,8 +16,19 @@ func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app
 	return w.renderUsersTab(rw, r, v, c, status, f, results, form{Values: url.Values{}})
 }
 
+func (w *Web) renderUsersTabWith(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, f form, extra map[string]any) error {
+	return w.renderUsersTabData(rw, r, v, c, status, f, nil, form{Values: url.Values{}}, extra)
+}
+
 func (w *Web) renderUsersTab(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, f form, results []app.InviteResult, endUser form) error {
+	return w.renderUsersTabData(rw, r, v, c, status, f, results, endUser, nil)
+}
+
+func (w *Web) renderUsersTabData(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, f form, results []app.InviteResult, endUser form, extra map[string]any) error {
 	data := map[string]any{"Form": f, "Results": results, "Modules": canopy.Modules, "EndUserForm": endUser}
+	for k, x := range extra {
+		data[k] = x
+	}
 	if v.Org.ID == c.ID && v.Can(app.PermManageCustomerOrg) || v.Org.ID != c.ID && v.Can(app.PermManageCustomers) {
 		pending, err := w.app.PendingInvitations(r.Context(), v, c.ID)
 		if err != nil {
@@ -218,4 +229,35 @@ func (w *Web) EndUserActiveSubmit(active bool) HandlerFunc {
 		http.Redirect(rw, r, fmt.Sprintf("/customers/%s/users?done=end-user-saved", c.TenantID), http.StatusSeeOther)
 		return nil
 	}
+}
+
+// ImportEndUsersSubmit imports a CSV of end users and shows the per-row report.
+func (w *Web) ImportEndUsersSubmit(rw http.ResponseWriter, r *http.Request) error {
+	v, c, err := w.customerOfPage(r)
+	if err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(rw, r.Body, 33<<20)
+	bad := func(msg string) error {
+		return w.renderUsersTab(rw, r, v, c, http.StatusUnprocessableEntity, form{Values: url.Values{"role": {string(canopy.RoleCustomerUser)}}}, nil,
+			form{Values: url.Values{}, Errors: canopy.FieldErrors{"file": msg}})
+	}
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		return bad("Choose a CSV file: one end user a line, as email, first name, last name.")
+	}
+	defer file.Close()
+	report, imported, err := w.app.ImportEndUsers(r.Context(), v, c.ID, file)
+	if fe, other := formError(err); other != nil {
+		return other
+	} else if fe != nil {
+		return bad(fe["file"])
+	}
+	f := form{Values: url.Values{"role": {string(canopy.RoleCustomerUser)}}}
+	rw.Header().Set("Cache-Control", "no-store")
+	return w.renderImport(rw, r, v, c, f, report, imported)
+}
+
+func (w *Web) renderImport(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, f form, report []app.ImportRow, imported int) error {
+	return w.renderUsersTabWith(rw, r, v, c, http.StatusOK, f, map[string]any{"Import": report, "Imported": imported})
 }
