@@ -28,7 +28,7 @@ type fixture struct {
 	custB      canopy.Org
 }
 
-func setup(t *testing.T, s *store.Store) fixture {
+func setup(t testing.TB, s *store.Store) fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := fixture{store: s, clock: canopy.NewManualClock(t0)}
