@@ -112,23 +112,30 @@ func (a *App) ImportEndUsers(ctx context.Context, v Viewer, customer canopy.OrgI
 		if err != nil {
 			return err
 		}
+		var add []store.NewEndUser
+		var added []row
 		for _, r := range valid {
-			rep := &report[r.report]
 			if existing[r.email] {
-				rep.Reason = "Already an end user of " + c.Name + "."
+				report[r.report].Reason = "Already an end user of " + c.Name + "."
 				continue
 			}
-			id, err := tx.CreateEndUser(ctx, c.ID, r.email, r.first, r.last, true, now)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.RecordChange(ctx, change(v.Actor, c.Org, canopy.ActionAddUser, "end_user", fmt.Sprint(id), r.email, nil,
-				map[string]any{"first_name": r.first, "last_name": r.last, "source": "csv"}, now)); err != nil {
-				return err
-			}
-			rep.Imported = true
-			imported++
+			add = append(add, store.NewEndUser{Email: r.email, FirstName: r.first, LastName: r.last})
+			added = append(added, r)
 		}
+		ids, err := tx.CreateEndUsers(ctx, c.ID, add, now)
+		if err != nil {
+			return err
+		}
+		entries := make([]canopy.Change, len(added))
+		for i, r := range added {
+			entries[i] = change(v.Actor, c.Org, canopy.ActionAddUser, "end_user", fmt.Sprint(ids[r.email]), r.email, nil,
+				map[string]any{"first_name": r.first, "last_name": r.last, "source": "csv"}, now)
+			report[r.report].Imported = true
+		}
+		if err := tx.RecordChanges(ctx, entries); err != nil {
+			return err
+		}
+		imported = len(added)
 		return nil
 	})
 	if err != nil {

@@ -138,6 +138,7 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 		if err != nil {
 			return err
 		}
+		var entries []canopy.Change
 		for i := range results {
 			r := &results[i]
 			if r.Outcome != "" {
@@ -167,14 +168,12 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 			if err := a.queueInvitation(ctx, tx, c.Org, brand, color, v.Name, r.Address, in.Role, token, inv.Expires); err != nil {
 				return err
 			}
-			if _, err := tx.RecordChange(ctx, change(v.Actor, c.Org, canopy.ActionInviteSent, "invitation", fmt.Sprint(id), r.Address, nil,
-				map[string]any{"role": in.Role, "modules": inv.Modules}, now)); err != nil {
-				return err
-			}
+			entries = append(entries, change(v.Actor, c.Org, canopy.ActionInviteSent, "invitation", fmt.Sprint(id), r.Address, nil,
+				map[string]any{"role": in.Role, "modules": inv.Modules}, now))
 			seats++
 			r.Outcome, r.Reason = Invited, "Invitation sent."
 		}
-		return nil
+		return tx.RecordChanges(ctx, entries)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("invite users: %w", err)

@@ -231,3 +231,32 @@ func scanChange(rows *sql.Rows) (canopy.Change, error) {
 	c.At = time.UnixMilli(at).UTC()
 	return c, nil
 }
+
+// RecordChanges writes many change-log entries in multi-row statements, in
+// the transaction of the changes (bulk work: imports, large invitations).
+func (tx *Tx) RecordChanges(ctx context.Context, changes []canopy.Change) error {
+	const cols = 17
+	for start := 0; start < len(changes); start += 100 {
+		chunk := changes[start:min(start+100, len(changes))]
+		args := make([]any, 0, len(chunk)*cols)
+		rows := make([]string, len(chunk))
+		for i, c := range chunk {
+			ph := make([]string, cols)
+			for j := range ph {
+				ph[j] = fmt.Sprintf("$%d", len(args)+j+1)
+			}
+			rows[i] = "(" + strings.Join(ph, ", ") + ")"
+			args = append(args, c.OrgID, c.OrgPath, nullInt(int64(canopy.MSPOfPath(c.OrgPath))), string(c.Actor.Kind), nullInt(int64(c.Actor.PersonID)), c.Actor.Name,
+				nullInt(int64(c.Actor.OnBehalfOfID)), c.Actor.OnBehalfOfName, string(c.Action), c.TargetType, c.TargetID, c.TargetName,
+				nullJSON(c.Before), nullJSON(c.After), c.Actor.IP, c.Actor.UserAgent, c.At.UnixMilli())
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO change_log
+			(org_id, org_path, msp_id, actor_kind, actor_id, actor_name, on_behalf_of_id, on_behalf_of_name,
+			 action, target_type, target_id, target_name, before_json, after_json, ip, user_agent, created_at)
+			VALUES `+strings.Join(rows, ", "), args...)
+		if err != nil {
+			return fmt.Errorf("record changes: %w", err)
+		}
+	}
+	return nil
+}

@@ -176,3 +176,55 @@ func (tx *Tx) EndUserEmails(ctx context.Context, customer canopy.OrgID, emails [
 	}
 	return out, nil
 }
+
+// NewEndUser is a row for CreateEndUsers.
+type NewEndUser struct {
+	Email, FirstName, LastName string
+}
+
+// CreateEndUsers adds active end users to customer in multi-row
+// statements and raises its Active Users count once; it returns their IDs
+// by email. An address already there is ErrConflict (nothing is added).
+func (tx *Tx) CreateEndUsers(ctx context.Context, customer canopy.OrgID, users []NewEndUser, now time.Time) (map[string]int64, error) {
+	ids := make(map[string]int64, len(users))
+	for start := 0; start < len(users); start += 400 {
+		chunk := users[start:min(start+400, len(users))]
+		args := []any{customer, now.UnixMilli()}
+		rows := make([]string, len(chunk))
+		for i, u := range chunk {
+			args = append(args, strings.ToLower(u.Email), u.FirstName, u.LastName)
+			n := len(args)
+			rows[i] = fmt.Sprintf("($1, $%d, $%d, $%d, 'active', $2, $2)", n-2, n-1, n)
+		}
+		res, err := tx.QueryContext(ctx, `INSERT INTO end_users (customer_id, email, first_name, last_name, status, created_at, updated_at) VALUES `+
+			strings.Join(rows, ", ")+` RETURNING id, email`, args...)
+		if err != nil {
+			if isUniqueViolation(err) {
+				return nil, fmt.Errorf("create end users: %w", canopy.ErrConflict)
+			}
+			return nil, fmt.Errorf("create end users: %w", err)
+		}
+		for res.Next() {
+			var id int64
+			var email string
+			if err := res.Scan(&id, &email); err != nil {
+				res.Close()
+				return nil, err
+			}
+			ids[email] = id
+		}
+		if err := res.Close(); err != nil {
+			return nil, err
+		}
+		if err := res.Err(); err != nil {
+			if isUniqueViolation(err) {
+				return nil, fmt.Errorf("create end users: %w", canopy.ErrConflict)
+			}
+			return nil, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE customers SET active_users = active_users + $2 WHERE org_id = $1`, customer, len(users)); err != nil {
+		return nil, fmt.Errorf("count active users: %w", err)
+	}
+	return ids, nil
+}
