@@ -200,6 +200,9 @@ func TestBrowserCustomerLifecycle(t *testing.T) {
 		t.Errorf("pending = %q", got)
 	}
 	browsertest.Screenshot(t, ctx, "customer-users-invited")
+	must(chromedp.Do(ctx, chromedp.SendKeys(`#group-name`, "Finance"), chromedp.Click(`form[action$="/groups"] button`), chromedp.WaitVisible(`table.groups`),
+		chromedp.Click(`table.groups details.menu summary`), chromedp.WaitVisible(`table.groups .menu-items`)))
+	browsertest.Screenshot(t, ctx, "customer-groups")
 
 	// At phone width the list keeps its columns reachable and its buttons usable.
 	must(chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(r.baseURL+"/customers"), chromedp.WaitVisible(`table.customers`)))

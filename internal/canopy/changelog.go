@@ -55,6 +55,7 @@ const (
 	ActionReset2FA           Action = "reset_two_step"
 	ActionAddGroupMember     Action = "add_group_member"
 	ActionRemoveGroupMember  Action = "remove_group_member"
+	ActionSetGroupManagers   Action = "set_group_managers"
 	ActionDirectorySyncRun   Action = "directory_sync_run"
 	ActionCreateSubAccount   Action = "create_sub_account"
 	ActionDeleteSubAccount   Action = "delete_sub_account"
@@ -120,6 +121,7 @@ var Actions = []ActionInfo{
 	{ActionInviteAccepted, "Invitation accepted", false},
 	{ActionAddGroupMember, "Add group member", false},
 	{ActionRemoveGroupMember, "Remove group member", false},
+	{ActionSetGroupManagers, "Set group managers", false},
 	{ActionCreateSubAccount, "Create sub-account", false},
 	{ActionDeleteSubAccount, "Delete sub-account", false},
 	{ActionDirectorySyncRun, "Directory sync run", false},

@@ -176,3 +176,39 @@ func TestEndUserImportPage(t *testing.T) {
 		}
 	})
 }
+
+// Groups on the Users tab: create, add end users, choose managers among the
+// customer's users (the pencil); a neighbour's groups are out of reach.
+func TestGroupsOnTheUsersTab(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		maya := w.client(t, w.staffA.ID, w.mspA.ID)
+		a := w.srv.URL + "/customers/" + w.custA.TenantID
+		msp := app.Viewer{Org: w.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
+		if err := w.app.AddEndUserBy(ctx, msp, w.custA.ID, "eve@alpha.example", "Eve", ""); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, _ := send(t, maya, "POST", a+"/groups", url.Values{"name": {"Finance"}}); code != 303 {
+			t.Fatalf("create group: %d", code)
+		}
+		groups, _ := w.app.Groups(ctx, msp, w.custA.ID)
+		g := a + "/groups/" + fmt.Sprint(groups[0].ID)
+		if code, _, body := send(t, maya, "POST", g+"/members", url.Values{"members": {"nobody@alpha.example"}}); code != 422 || !strings.Contains(body, "Not end users of Alpha") {
+			t.Errorf("a stranger as member: %d", code)
+		}
+		send(t, maya, "POST", g+"/members", url.Values{"members": {"eve@alpha.example"}})
+		if code, _, _ := send(t, maya, "POST", g+"/managers", url.Values{"managers": {fmt.Sprint(w.staffCus.ID)}}); code != 303 {
+			t.Errorf("set managers: %d", code)
+		}
+		if _, body := fetch(t, maya, a+"/users"); !strings.Contains(between(body, `<tr id="group-`, "<details"), "Cora") {
+			t.Error("the group row does not show Cora as manager")
+		}
+		b := w.srv.URL + "/customers/" + w.custB.TenantID
+		for _, u := range []string{b + "/groups", b + "/groups/" + fmt.Sprint(groups[0].ID) + "/managers", b + "/groups/" + fmt.Sprint(groups[0].ID) + "/members"} {
+			if code, _, _ := send(t, maya, "POST", u, url.Values{"name": {"X"}}); code != 404 {
+				t.Errorf("POST %s: %d; want 404", strings.TrimPrefix(u, w.srv.URL), code)
+			}
+		}
+	})
+}

@@ -44,6 +44,11 @@ func (w *Web) renderUsersTabData(rw http.ResponseWriter, r *http.Request, v app.
 			return err
 		}
 		data["EndUsers"] = endUsers
+		groups, err := w.app.Groups(r.Context(), v, c.ID)
+		if err != nil {
+			return err
+		}
+		data["Groups"] = groups
 		if len(endUsers) == 100 {
 			data["EndUsersNext"] = fmt.Sprintf("/customers/%s/users?after=%s", c.TenantID, url.QueryEscape(endUsers[99].Email))
 		}
@@ -260,4 +265,67 @@ func (w *Web) ImportEndUsersSubmit(rw http.ResponseWriter, r *http.Request) erro
 
 func (w *Web) renderImport(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, f form, report []app.ImportRow, imported int) error {
 	return w.renderUsersTabWith(rw, r, v, c, http.StatusOK, f, map[string]any{"Import": report, "Imported": imported})
+}
+
+// groupAction runs a group form and returns to the Users tab, or shows the
+// form's errors there.
+func (w *Web) groupAction(act func(r *http.Request, v app.Viewer, c canopy.Customer) error) HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) error {
+		v, c, err := w.customerOfPage(r)
+		if err != nil {
+			return err
+		}
+		if err := r.ParseForm(); err != nil {
+			return canopy.FieldErrors{"form": "The form could not be read."}
+		}
+		err = act(r, v, c)
+		if err == nil {
+			http.Redirect(rw, r, fmt.Sprintf("/customers/%s/users?done=group-saved#groups", c.TenantID), http.StatusSeeOther)
+			return nil
+		}
+		fe, other := formError(err)
+		if other != nil {
+			return other
+		}
+		return w.renderUsersTabData(rw, r, v, c, http.StatusUnprocessableEntity, form{Values: url.Values{"role": {string(canopy.RoleCustomerUser)}}}, nil,
+			form{Values: url.Values{}}, map[string]any{"GroupErrors": fe})
+	}
+}
+
+// CreateGroupSubmit adds a group.
+func (w *Web) CreateGroupSubmit() HandlerFunc {
+	return w.groupAction(func(r *http.Request, v app.Viewer, c canopy.Customer) error {
+		_, err := w.app.CreateGroup(r.Context(), v, c.ID, r.PostFormValue("name"))
+		return err
+	})
+}
+
+// GroupMembersSubmit adds end users to a group.
+func (w *Web) GroupMembersSubmit() HandlerFunc {
+	return w.groupAction(func(r *http.Request, v app.Viewer, c canopy.Customer) error {
+		id, err := invitationID(r)
+		if err != nil {
+			return err
+		}
+		return w.app.AddGroupMembers(r.Context(), v, c.ID, id, r.PostFormValue("members"))
+	})
+}
+
+// GroupManagersSubmit sets a group's managers.
+func (w *Web) GroupManagersSubmit() HandlerFunc {
+	return w.groupAction(func(r *http.Request, v app.Viewer, c canopy.Customer) error {
+		id, err := invitationID(r)
+		if err != nil {
+			return err
+		}
+		var people []canopy.PersonID
+		for _, raw := range r.PostForm["managers"] {
+			n, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil {
+				return canopy.FieldErrors{"managers": "Choose managers from the list."}
+			}
+			people = append(people, canopy.PersonID(n))
+		}
+		return w.app.SetGroupManagers(r.Context(), v, c.ID, id, people)
+	})
 }

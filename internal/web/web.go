@@ -23,6 +23,7 @@ import (
 
 	"github.com/canopy-channel/canopy/internal/app"
 	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/store"
 )
 
 //go:embed templates/*.html
@@ -139,9 +140,12 @@ func (w *Web) loadTemplates() error {
 		"roleLabel":        func(r string) string { return canopy.Role(r).Label() },
 		"availableActions": app.AvailableActions,
 		"diff":             diffFields,
-		"hasModule":        func(list []canopy.Module, m canopy.Module) bool { return slices.Contains(list, m) },
-		"minutesChoices":   func() []int { return []int{15, 30, 60, 120, 240} },
-		"mailbox":          func() bool { return w.mailboxForAll },
+		"isManager": func(g store.Group, id canopy.PersonID) bool {
+			return slices.ContainsFunc(g.Managers, func(p store.Person) bool { return p.ID == id })
+		},
+		"hasModule":      func(list []canopy.Module, m canopy.Module) bool { return slices.Contains(list, m) },
+		"minutesChoices": func() []int { return []int{15, 30, 60, 120, 240} },
+		"mailbox":        func() bool { return w.mailboxForAll },
 		"depthFrom": func(depth, root int) int {
 			return min(max(depth-root, 0), 3)
 		},
