@@ -299,6 +299,7 @@ func changeMix() (customer, msp, distributor []actionSpec) {
 		{canopy.ActionRemoveGroupMember, 4, targetMember, false},
 		{canopy.ActionAddUserGroup, 2, targetGroup, false},
 		{canopy.ActionRemoveUserGroup, 1, targetGroup, false},
+		{canopy.ActionSetGroupManagers, 1, targetGroup, false},
 		{canopy.ActionUpdateCustomer, 2, targetCustomer, false},
 		{canopy.ActionChangeStatus, 1, targetCustomer, false},
 		{canopy.ActionUpdateSettings, 2, targetCustomer, false},
