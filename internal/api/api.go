@@ -48,6 +48,7 @@ func Handler(d Deps) http.Handler {
 	a.registerCustomers(h)
 	a.registerSettings(h)
 	a.registerChangeLog(h)
+	a.registerUsers(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), ctxKeyRequest{}, r))
 		if public(r) {
