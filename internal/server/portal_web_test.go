@@ -212,3 +212,34 @@ func TestGroupsOnTheUsersTab(t *testing.T) {
 		}
 	})
 }
+
+// Sub-accounts on the Configuration tab; a neighbour's are out of reach.
+func TestSubAccountPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		maya := w.client(t, w.staffA.ID, w.mspA.ID)
+		a := w.srv.URL + "/customers/" + w.custA.TenantID
+		if code, _, _ := send(t, maya, "POST", a+"/sub-accounts", url.Values{"name": {"East"}}); code != 303 {
+			t.Fatalf("create: %d", code)
+		}
+		msp := app.Viewer{Org: w.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
+		subs, _ := w.app.SubAccounts(ctx, msp, w.custA.ID)
+		east := fmt.Sprint(subs[0].ID)
+		if code, _, _ := send(t, maya, "POST", a+"/sub-accounts", url.Values{"name": {"Leeds"}, "parent": {east}}); code != 303 {
+			t.Fatalf("nested: %d", code)
+		}
+		if _, body := fetch(t, maya, a+"/configuration"); !strings.Contains(body, `value="East"`) || !strings.Contains(body, `value="Leeds"`) {
+			t.Error("the Configuration tab does not list the sub-accounts")
+		}
+		if code, _, body := send(t, maya, "POST", a+"/sub-accounts/"+east+"/delete", url.Values{}); code != 422 || !strings.Contains(body, "is not empty") {
+			t.Errorf("deleting a non-empty sub-account: %d", code)
+		}
+		b := w.srv.URL + "/customers/" + w.custB.TenantID
+		for _, u := range []string{b + "/sub-accounts", b + "/sub-accounts/" + east + "/rename", a + "/sub-accounts/999999/delete"} {
+			if code, _, _ := send(t, maya, "POST", u, url.Values{"name": {"X"}}); code != 404 {
+				t.Errorf("POST %s: %d; want 404", strings.TrimPrefix(u, w.srv.URL), code)
+			}
+		}
+	})
+}

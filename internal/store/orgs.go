@@ -339,3 +339,35 @@ func (tx *Tx) SetEnforceTwoStep(ctx context.Context, scope canopy.Scope, org can
 	}
 	return before, nil
 }
+
+// RenameOrg renames an organization in scope; it returns the old name.
+func (tx *Tx) RenameOrg(ctx context.Context, scope canopy.Scope, id canopy.OrgID, name string, now time.Time) (string, error) {
+	lo, hi := scope.Bounds()
+	var before string
+	if err := tx.QueryRowContext(ctx, `SELECT name FROM orgs WHERE id = $1 AND path >= $2 AND path < $3`, id, lo, hi).Scan(&before); err != nil {
+		return "", notFound("org", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE orgs SET name = $2, updated_at = $3 WHERE id = $1`, id, name, now.UnixMilli()); err != nil {
+		return "", fmt.Errorf("rename org: %w", err)
+	}
+	return before, nil
+}
+
+// DeleteEmptyOrg deletes an organization in scope that has no children and
+// no memberships; ErrConflict otherwise.
+func (tx *Tx) DeleteEmptyOrg(ctx context.Context, scope canopy.Scope, id canopy.OrgID) error {
+	lo, hi := scope.Bounds()
+	var children, members int
+	err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM orgs WHERE parent_id = $1), (SELECT COUNT(*) FROM memberships WHERE org_id = $1)
+		FROM orgs WHERE id = $1 AND path >= $2 AND path < $3`, id, lo, hi).Scan(&children, &members)
+	if err != nil {
+		return notFound("org", err)
+	}
+	if children > 0 || members > 0 {
+		return fmt.Errorf("delete org: it has %d sub-accounts and %d users: %w", children, members, canopy.ErrConflict)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM orgs WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("delete org: %w", err)
+	}
+	return nil
+}

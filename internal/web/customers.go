@@ -290,8 +290,13 @@ func (w *Web) renderConfiguration(rw http.ResponseWriter, r *http.Request, v app
 	if err != nil {
 		return err
 	}
-	return w.customerPage(rw, r, v, c, "configuration", "customer_configuration", status, map[string]any{
-		"Settings": app.SettingsList(settings, true), "PortalURL": w.app.PortalURL(c.Org), "Errors": errs})
+	data := map[string]any{"Settings": app.SettingsList(settings, true), "PortalURL": w.app.PortalURL(c.Org), "Errors": errs}
+	if subs, err := w.app.SubAccounts(r.Context(), v, c.ID); err == nil {
+		data["SubAccounts"] = subs
+	} else if !errors.Is(err, canopy.ErrForbidden) {
+		return err
+	}
+	return w.customerPage(rw, r, v, c, "configuration", "customer_configuration", status, data)
 }
 
 // CustomerSettingSubmit turns one setting on or off, or resets it to inherited.
@@ -496,4 +501,43 @@ func (w *Web) AdminLoginEnd(rw http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(rw, r, dest, http.StatusSeeOther)
 	return nil
+}
+
+// SubAccountSubmit creates, renames or deletes a sub-account.
+func (w *Web) SubAccountSubmit(act string) HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) error {
+		v, c, err := w.customerOfPage(r)
+		if err != nil {
+			return err
+		}
+		if err := r.ParseForm(); err != nil {
+			return canopy.FieldErrors{"form": "The form could not be read."}
+		}
+		id := canopy.OrgID(0)
+		if raw := r.PathValue("id"); raw != "" {
+			n, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil {
+				return canopy.ErrNotFound
+			}
+			id = canopy.OrgID(n)
+		}
+		switch act {
+		case "create":
+			parent, _ := strconv.ParseInt(r.PostFormValue("parent"), 10, 64)
+			_, err = w.app.CreateSubAccount(r.Context(), v, c.ID, canopy.OrgID(parent), r.PostFormValue("name"))
+		case "rename":
+			err = w.app.RenameSubAccount(r.Context(), v, c.ID, id, r.PostFormValue("name"))
+		default:
+			err = w.app.DeleteSubAccount(r.Context(), v, c.ID, id)
+		}
+		if err == nil {
+			http.Redirect(rw, r, "/customers/"+c.TenantID+"/configuration?done=saved#sub-accounts", http.StatusSeeOther)
+			return nil
+		}
+		fe, other := formError(err)
+		if other != nil {
+			return other
+		}
+		return w.renderConfiguration(rw, r, v, c, http.StatusUnprocessableEntity, fe)
+	}
 }

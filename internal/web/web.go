@@ -140,6 +140,7 @@ func (w *Web) loadTemplates() error {
 		"roleLabel":        func(r string) string { return canopy.Role(r).Label() },
 		"availableActions": app.AvailableActions,
 		"diff":             diffFields,
+		"add":              func(a, b int) int { return a + b },
 		"isManager": func(g store.Group, id canopy.PersonID) bool {
 			return slices.ContainsFunc(g.Managers, func(p store.Person) bool { return p.ID == id })
 		},
