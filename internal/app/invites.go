@@ -94,6 +94,14 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 		if err := mayManage(v, c.Org); err != nil {
 			return err
 		}
+		for _, sub := range in.SubAccounts {
+			if _, err := subAccountOf(ctx, tx, c.Org, sub); err != nil {
+				if errors.Is(err, canopy.ErrNotFound) {
+					return canopy.FieldErrors{"sub_accounts": "Choose sub-accounts of " + c.Name + "."}
+				}
+				return err
+			}
+		}
 		settings, err := customerSettings(ctx, tx, c.Org)
 		if err != nil {
 			return err

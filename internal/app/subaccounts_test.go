@@ -62,3 +62,32 @@ func TestSubAccounts(t *testing.T) {
 		}
 	})
 }
+
+// An invitation grants only sub-accounts of its own customer.
+func TestInvitationSubAccountsBelongToTheCustomer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		admin := app.Viewer{Org: f.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}, Name: "Maya"}
+		east, err := f.app.CreateSubAccount(ctx, admin, f.custA.ID, 0, "East")
+		if err != nil {
+			t.Fatal(err)
+		}
+		west, err := f.app.CreateSubAccount(ctx, app.Viewer{Org: f.mspB, Roles: []canopy.Role{canopy.RoleMSPAdmin}}, f.custB.ID, 0, "West")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fe canopy.FieldErrors
+		if _, err := f.app.InviteUsers(ctx, admin, f.custA.ID, app.InviteInput{Addresses: "ann@alpha.example", SubAccounts: []canopy.OrgID{west.ID}}); !errors.As(err, &fe) || fe["sub_accounts"] == "" {
+			t.Errorf("another customer's sub-account: %v", err)
+		}
+		results, err := f.app.InviteUsers(ctx, admin, f.custA.ID, app.InviteInput{Addresses: "ann@alpha.example", SubAccounts: []canopy.OrgID{east.ID}})
+		if err != nil || results[0].Outcome != app.Invited {
+			t.Fatalf("own sub-account: %+v, %v", results, err)
+		}
+		pending, _ := f.app.PendingInvitations(ctx, admin, f.custA.ID)
+		if len(pending) != 1 || len(pending[0].SubAccounts) != 1 || pending[0].SubAccounts[0] != east.ID {
+			t.Errorf("pending = %+v", pending)
+		}
+	})
+}

@@ -49,6 +49,11 @@ func (w *Web) renderUsersTabData(rw http.ResponseWriter, r *http.Request, v app.
 			return err
 		}
 		data["Groups"] = groups
+		subs, err := w.app.SubAccounts(r.Context(), v, c.ID)
+		if err != nil {
+			return err
+		}
+		data["SubAccounts"] = subs
 		if len(endUsers) == 100 {
 			data["EndUsersNext"] = fmt.Sprintf("/customers/%s/users?after=%s", c.TenantID, url.QueryEscape(endUsers[99].Email))
 		}
@@ -85,6 +90,13 @@ func (w *Web) InviteSubmit(rw http.ResponseWriter, r *http.Request) error {
 	in := app.InviteInput{Addresses: r.PostFormValue("addresses"), Role: canopy.Role(r.PostFormValue("role"))}
 	for _, m := range r.PostForm["modules"] {
 		in.Modules = append(in.Modules, canopy.Module(m))
+	}
+	for _, raw := range r.PostForm["sub_accounts"] {
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return canopy.ErrNotFound
+		}
+		in.SubAccounts = append(in.SubAccounts, canopy.OrgID(n))
 	}
 	results, err := w.app.InviteUsers(r.Context(), v, c.ID, in)
 	if err == nil {
