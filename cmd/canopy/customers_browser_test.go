@@ -23,18 +23,7 @@ func TestBrowserCustomerLifecycle(t *testing.T) {
 	t.Parallel()
 	r := startServe(t, map[string]string{"CANOPY_DATA_DIR": t.TempDir()})
 	ctx := browsertest.New(t, 1280, 900)
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(sel))
-		must(err)
-		return s
-	}
+	must, text := browsertest.Helpers(t, ctx)
 	must(chromedp.Do(ctx, chromedp.Navigate(r.signinURL), chromedp.Click(`button[type=submit]`), chromedp.WaitVisible(`.stat`)))
 
 	// The customers list of the demo tree, sorted by active users, most first.

@@ -15,18 +15,7 @@ func TestBrowserEndUserPortalMagicLink(t *testing.T) {
 	t.Parallel()
 	r := startServe(t, map[string]string{"CANOPY_DATA_DIR": t.TempDir()})
 	ctx := browsertest.New(t, 1280, 900)
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(sel))
-		must(err)
-		return s
-	}
+	must, text := browsertest.Helpers(t, ctx)
 	must(chromedp.Do(ctx, chromedp.Navigate(r.signinURL), chromedp.Click(`button[type=submit]`), chromedp.WaitVisible(`.stat`),
 		chromedp.Navigate(r.baseURL+"/customers"), chromedp.Click(`//td/a[text()="Northwind Traders"]`, chromedp.NodeVisible),
 		chromedp.Click(`//nav[@class="tabs"]/a[text()="Configuration"]`, chromedp.NodeVisible), chromedp.WaitVisible(`#portal-url`)))

@@ -85,3 +85,21 @@ func Screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Error(err)
 	}
 }
+
+// Helpers returns must, which fails t on an error, and text, which reads
+// the text of the first node matching a selector in ctx's page.
+func Helpers(t *testing.T, ctx context.Context) (must func(error), text func(sel string) string) {
+	must = func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	text = func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(sel))
+		must(err)
+		return s
+	}
+	return must, text
+}
