@@ -56,7 +56,7 @@ func customerItem(o canopy.Org, msp OrgRef, now time.Time) CustomerItem {
 func customerJSON(c canopy.Customer, now time.Time) Customer {
 	out := Customer{CustomerItem: customerItem(c.Org, OrgRef{TenantID: c.MSP.TenantID, Name: c.MSP.Name}, now),
 		ExtraDomains: c.Domains, Plan: string(c.Plan), MaxUsers: c.MaxUsers, DisplayName: c.DisplayName, PrimaryColor: c.PrimaryColor,
-		HasLogo: c.HasLogo, LifecycleByDistributor: c.LifecycleByDistributor, Created: c.Created}
+		HasLogo: c.HasLogo, LifecycleByDistributor: c.MSP.LifecycleByDistributor, Created: c.Created}
 	if out.ExtraDomains == nil {
 		out.ExtraDomains = []string{}
 	}

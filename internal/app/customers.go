@@ -507,7 +507,7 @@ func (a *App) DeleteCustomer(ctx context.Context, v Viewer, id canopy.OrgID, con
 		if v.Org.ID == c.ID {
 			return fmt.Errorf("delete customer: %w", canopy.ErrForbidden)
 		}
-		if c.LifecycleByDistributor && v.Org.Kind.Rank() >= canopy.KindMSP.Rank() {
+		if v.LifecycleRefused(c.MSP) {
 			return fmt.Errorf("delete customer: %s's customers are managed by %s, which closes them: %w", c.MSP.Name, c.Distributor.Name, ErrLifecycleByDistributor)
 		}
 		if strings.TrimSpace(confirm) != c.Name {
@@ -529,8 +529,8 @@ var ErrLifecycleByDistributor = fmt.Errorf("customer lifecycle managed by the di
 // SetLifecycleByDistributor is the distributor's setting on one of its MSPs:
 // when on, the MSP cannot delete its customers; the distributor does.
 func (a *App) SetLifecycleByDistributor(ctx context.Context, v Viewer, msp canopy.OrgID, on bool) error {
-	if v.Org.Kind.Rank() > canopy.KindDistributor.Rank() || !v.Can(PermConfigurePartner) {
-		return fmt.Errorf("customer lifecycle: %w", canopy.ErrForbidden)
+	if err := v.requireDistributorConfig("customer lifecycle"); err != nil {
+		return err
 	}
 	now := a.clock.Now()
 	return a.store.InTx(ctx, func(tx *store.Tx) error {
@@ -596,8 +596,8 @@ func (a *App) Customers(ctx context.Context, v Viewer, q store.CustomerQuery) (C
 	}
 	list := CustomerList{Rows: rows, Now: a.clock.Now(), MayDelete: v.Can(PermDeleteCustomers)}
 	if v.Org.Kind == canopy.KindMSP {
-		// Read with the session: no second query per page.
-		list.MayDelete = list.MayDelete && !v.Org.LifecycleByDistributor
+		// The flag comes with the session's organization: no query per page.
+		list.MayDelete = list.MayDelete && !v.LifecycleRefused(v.Org)
 	}
 	if len(rows) > want {
 		list.Rows, list.More = rows[:want], true
@@ -626,24 +626,4 @@ func (a *App) RegisterJobs(r *jobs.Runner) error {
 		return err
 	})
 	return r.Schedule(JobExpireTrials, jobs.Every(15*time.Minute), JobExpireTrials, nil)
-}
-
-// MSPLifecycle is an MSP with its customer-lifecycle setting.
-type MSPLifecycle struct {
-	canopy.Org
-	ManagedByDistributor bool
-}
-
-// MSPsWithLifecycle lists the viewer's MSPs with whether the distributor
-// manages their customers' lifecycle.
-func (a *App) MSPsWithLifecycle(ctx context.Context, v Viewer) ([]MSPLifecycle, error) {
-	msps, err := a.MSPs(ctx, v)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]MSPLifecycle, len(msps))
-	for i, m := range msps {
-		out[i] = MSPLifecycle{Org: m, ManagedByDistributor: m.LifecycleByDistributor}
-	}
-	return out, nil
 }

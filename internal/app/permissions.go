@@ -76,6 +76,22 @@ func (v Viewer) Require(p Permission) error {
 	return fmt.Errorf("%s: %w", p, canopy.ErrForbidden)
 }
 
+// LifecycleRefused reports that v may not delete customers of msp because
+// msp's distributor manages their lifecycle (v acts at the MSP or below);
+// the distributor and the platform may.
+func (v Viewer) LifecycleRefused(msp canopy.Org) bool {
+	return msp.LifecycleByDistributor && v.Org.Kind.Rank() >= canopy.KindMSP.Rank()
+}
+
+// requireDistributorConfig lets through distributor (or platform) staff
+// who configure partners: locks and customer lifecycle are theirs.
+func (v Viewer) requireDistributorConfig(what string) error {
+	if v.Org.Kind.Rank() > canopy.KindDistributor.Rank() || !v.Can(PermConfigurePartner) {
+		return fmt.Errorf("%s: %w", what, canopy.ErrForbidden)
+	}
+	return nil
+}
+
 // MayGrant reports whether v may give role r to someone at an organization
 // of kind k: the role must belong to that level, which must not be above
 // the viewer's own, and v must manage staff and hold every right the role

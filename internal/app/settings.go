@@ -264,8 +264,8 @@ func (a *App) LockCustomerDefault(ctx context.Context, v Viewer, dist canopy.Org
 	if !unlock && !info.Valid(value) {
 		return canopy.FieldErrors{string(key): "Use a valid value for this setting."}
 	}
-	if v.Org.Kind.Rank() > canopy.KindDistributor.Rank() || !v.Can(PermConfigurePartner) {
-		return fmt.Errorf("lock setting: %w", canopy.ErrForbidden)
+	if err := v.requireDistributorConfig("lock setting"); err != nil {
+		return err
 	}
 	now := a.clock.Now()
 	return a.store.InTx(ctx, func(tx *store.Tx) error {

@@ -79,9 +79,6 @@ type Customer struct {
 	DisplayName  string // branding; empty: Org.Name
 	PrimaryColor string // branding, "#rrggbb"; empty: Canopy's
 	HasLogo      bool
-	// LifecycleByDistributor: the MSP's customers are opened and closed by
-	// its distributor, so the MSP may not delete them.
-	LifecycleByDistributor bool
 }
 
 // TrialDaysLeft is the number of started days until the trial ends (0 once

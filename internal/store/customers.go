@@ -199,7 +199,7 @@ func customerWhere(ctx context.Context, q querier, scope canopy.Scope, cond stri
 			return canopy.Customer{}, fmt.Errorf("customer parents: %w", err)
 		}
 		if p.ID == mspID {
-			c.MSP, c.LifecycleByDistributor = p, p.LifecycleByDistributor
+			c.MSP = p
 		} else {
 			c.Distributor = p
 		}

@@ -262,7 +262,7 @@ func (w *Web) customerPage(rw http.ResponseWriter, r *http.Request, v app.Viewer
 	data["Actions"] = app.AvailableActions(c.Status)
 	data["CanStatus"] = v.Org.ID != c.ID && v.Can(app.PermManageCustomers)
 	data["CanAdminLogin"] = v.Org.ID != c.ID && v.Can(app.PermAdminLogin) && v.Acting == nil
-	data["CanDelete"] = v.Org.ID != c.ID && v.Can(app.PermDeleteCustomers) && !(c.LifecycleByDistributor && v.Org.Kind == canopy.KindMSP)
+	data["CanDelete"] = v.Org.ID != c.ID && v.Can(app.PermDeleteCustomers) && !v.LifecycleRefused(c.MSP)
 	data["Done"] = r.URL.Query().Get("done")
 	return w.render(rw, r, status, tmpl, page{Title: c.Name, Nav: "customers", Data: data})
 }
@@ -426,7 +426,7 @@ func (w *Web) DeleteCustomerPage(rw http.ResponseWriter, r *http.Request) error 
 
 func (w *Web) renderDelete(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, f form) error {
 	refused := ""
-	if c.LifecycleByDistributor && v.Org.Kind == canopy.KindMSP {
+	if v.LifecycleRefused(c.MSP) {
 		refused = fmt.Sprintf("%s's customers are managed by %s: ask %s to close %s.", c.MSP.Name, c.Distributor.Name, c.Distributor.Name, c.Name)
 	} else if err := v.Require(app.PermDeleteCustomers); err != nil || v.Org.ID == c.ID {
 		return canopy.ErrNotFound

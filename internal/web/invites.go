@@ -12,19 +12,23 @@ import (
 	"github.com/canopy-channel/canopy/internal/canopy"
 )
 
-func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, f form, results []app.InviteResult) error {
-	return w.renderUsersTab(rw, r, v, c, status, f, results, form{Values: url.Values{}})
+// usersTab is what the Users tab shows beside its lists: the invite form
+// and its results, the end-user form, and any other section's report.
+type usersTab struct {
+	Invite  form
+	Results []app.InviteResult
+	EndUser form
+	Extra   map[string]any
 }
 
-func (w *Web) renderUsersTabWith(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, f form, extra map[string]any) error {
-	return w.renderUsersTabData(rw, r, v, c, status, f, nil, form{Values: url.Values{}}, extra)
-}
-
-func (w *Web) renderUsersTab(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, f form, results []app.InviteResult, endUser form) error {
-	return w.renderUsersTabData(rw, r, v, c, status, f, results, endUser, nil)
-}
-
-func (w *Web) renderUsersTabData(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, f form, results []app.InviteResult, endUser form, extra map[string]any) error {
+func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, status int, t usersTab) error {
+	if t.Invite.Values == nil {
+		t.Invite.Values = url.Values{"role": {string(canopy.RoleCustomerUser)}}
+	}
+	if t.EndUser.Values == nil {
+		t.EndUser.Values = url.Values{}
+	}
+	f, results, endUser, extra := t.Invite, t.Results, t.EndUser, t.Extra
 	data := map[string]any{"Form": f, "Results": results, "Modules": canopy.Modules, "EndUserForm": endUser}
 	for k, x := range extra {
 		data[k] = x
@@ -74,7 +78,7 @@ func (w *Web) CustomerUsers(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return w.renderCustomerUsers(rw, r, v, c, http.StatusOK, form{Values: url.Values{"role": {string(canopy.RoleCustomerUser)}}}, nil)
+	return w.renderCustomerUsers(rw, r, v, c, http.StatusOK, usersTab{})
 }
 
 // InviteSubmit invites the pasted addresses and shows a result per address.
@@ -100,13 +104,13 @@ func (w *Web) InviteSubmit(rw http.ResponseWriter, r *http.Request) error {
 	}
 	results, err := w.app.InviteUsers(r.Context(), v, c.ID, in)
 	if err == nil {
-		return w.renderCustomerUsers(rw, r, v, c, http.StatusOK, form{Values: url.Values{"role": {string(in.Role)}}}, results)
+		return w.renderCustomerUsers(rw, r, v, c, http.StatusOK, usersTab{Invite: form{Values: url.Values{"role": {string(in.Role)}}}, Results: results})
 	}
 	fe, other := formError(err)
 	if other != nil {
 		return other
 	}
-	return w.renderCustomerUsers(rw, r, v, c, http.StatusUnprocessableEntity, form{Values: r.PostForm, Errors: fe}, nil)
+	return w.renderCustomerUsers(rw, r, v, c, http.StatusUnprocessableEntity, usersTab{Invite: form{Values: r.PostForm, Errors: fe}})
 }
 
 func invitationID(r *http.Request) (int64, error) {
@@ -226,7 +230,7 @@ func (w *Web) AddEndUserSubmit(rw http.ResponseWriter, r *http.Request) error {
 	if other != nil {
 		return other
 	}
-	return w.renderUsersTab(rw, r, v, c, http.StatusUnprocessableEntity, form{Values: url.Values{"role": {string(canopy.RoleCustomerUser)}}}, nil, form{Values: r.PostForm, Errors: fe})
+	return w.renderCustomerUsers(rw, r, v, c, http.StatusUnprocessableEntity, usersTab{EndUser: form{Values: r.PostForm, Errors: fe}})
 }
 
 // EndUserActiveSubmit deactivates or reactivates an end user.
@@ -256,8 +260,7 @@ func (w *Web) ImportEndUsersSubmit(rw http.ResponseWriter, r *http.Request) erro
 	}
 	r.Body = http.MaxBytesReader(rw, r.Body, 33<<20)
 	bad := func(msg string) error {
-		return w.renderUsersTab(rw, r, v, c, http.StatusUnprocessableEntity, form{Values: url.Values{"role": {string(canopy.RoleCustomerUser)}}}, nil,
-			form{Values: url.Values{}, Errors: canopy.FieldErrors{"file": msg}})
+		return w.renderCustomerUsers(rw, r, v, c, http.StatusUnprocessableEntity, usersTab{EndUser: form{Errors: canopy.FieldErrors{"file": msg}}})
 	}
 	file, _, err := r.FormFile("file")
 	if err != nil {
@@ -270,13 +273,8 @@ func (w *Web) ImportEndUsersSubmit(rw http.ResponseWriter, r *http.Request) erro
 	} else if fe != nil {
 		return bad(fe["file"])
 	}
-	f := form{Values: url.Values{"role": {string(canopy.RoleCustomerUser)}}}
 	rw.Header().Set("Cache-Control", "no-store")
-	return w.renderImport(rw, r, v, c, f, report, imported)
-}
-
-func (w *Web) renderImport(rw http.ResponseWriter, r *http.Request, v app.Viewer, c canopy.Customer, f form, report []app.ImportRow, imported int) error {
-	return w.renderUsersTabWith(rw, r, v, c, http.StatusOK, f, map[string]any{"Import": report, "Imported": imported})
+	return w.renderCustomerUsers(rw, r, v, c, http.StatusOK, usersTab{Extra: map[string]any{"Import": report, "Imported": imported}})
 }
 
 // groupAction runs a group form and returns to the Users tab, or shows the
@@ -299,8 +297,7 @@ func (w *Web) groupAction(act func(r *http.Request, v app.Viewer, c canopy.Custo
 		if other != nil {
 			return other
 		}
-		return w.renderUsersTabData(rw, r, v, c, http.StatusUnprocessableEntity, form{Values: url.Values{"role": {string(canopy.RoleCustomerUser)}}}, nil,
-			form{Values: url.Values{}}, map[string]any{"GroupErrors": fe})
+		return w.renderCustomerUsers(rw, r, v, c, http.StatusUnprocessableEntity, usersTab{Extra: map[string]any{"GroupErrors": fe}})
 	}
 }
 

@@ -29,7 +29,7 @@ func (w *Web) renderSettings(rw http.ResponseWriter, r *http.Request, status int
 		if err != nil {
 			return err
 		}
-		msps, err := w.app.MSPsWithLifecycle(r.Context(), v)
+		msps, err := w.app.MSPs(r.Context(), v)
 		if err != nil {
 			return err
 		}
