@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/store"
@@ -25,6 +27,18 @@ func (a *App) AccountUsers(ctx context.Context, v Viewer, customer canopy.OrgID)
 	}
 	deactivated, err = a.store.AccountUsers(ctx, v.Scope(), c.ID, "deactivated", maxAccountUsers)
 	return active, deactivated, err
+}
+
+// AccountUser returns one user of a customer the viewer manages.
+func (a *App) AccountUser(ctx context.Context, v Viewer, customer canopy.OrgID, person canopy.PersonID) (store.AccountUser, error) {
+	c, err := a.store.Org(ctx, v.Scope(), customer)
+	if err != nil {
+		return store.AccountUser{}, err
+	}
+	if err := mayManage(v, c); err != nil {
+		return store.AccountUser{}, err
+	}
+	return a.store.AccountUserOf(ctx, v.Scope(), c.ID, person)
 }
 
 // SetAccountUserActive deactivates a customer's user (kept, listed under
@@ -72,4 +86,91 @@ func (a *App) RemoveAccountUser(ctx context.Context, v Viewer, customer canopy.O
 		}
 		return mayManage(v, c)
 	})
+}
+
+// Permissions are what a customer's user may do there: Admin, or User with
+// modules and sub-accounts (none: the customer's own pages only).
+type Permissions struct {
+	Role        canopy.Role
+	Modules     []canopy.Module
+	SubAccounts []canopy.OrgID
+}
+
+// SetAccountUserPermissions changes a customer user's role, modules and
+// sub-accounts, logged with before and after. An Admin holds no module or
+// sub-account list: they reach everything. Nobody changes their own.
+func (a *App) SetAccountUserPermissions(ctx context.Context, v Viewer, customer canopy.OrgID, person canopy.PersonID, p Permissions) error {
+	fe := canopy.FieldErrors{}
+	checkGrants(fe, p.Role, p.Modules)
+	if person == v.PersonID && customer == v.Org.ID {
+		fe.Add("role", "You cannot change your own permissions; ask another administrator.")
+	}
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	if p.Role == canopy.RoleCustomerAdmin {
+		p.Modules, p.SubAccounts = nil, nil
+	}
+	now := a.clock.Now()
+	return a.inCustomer(ctx, v, customer, func(tx *store.Tx, c canopy.Org) error {
+		if err := checkSubAccounts(ctx, tx, c, p.SubAccounts); err != nil {
+			return err
+		}
+		u, err := tx.AccountUser(ctx, c.ID, person)
+		if err != nil {
+			return err
+		}
+		before := Permissions{Role: u.Role, Modules: u.Modules, SubAccounts: u.SubAccounts}
+		if permissionsEqual(before, p) {
+			return nil
+		}
+		if _, err := tx.SetMembershipRoles(ctx, person, c.ID, []string{string(p.Role)}); err != nil {
+			return err
+		}
+		if err := tx.SetMembershipGrants(ctx, person, c.ID, p.Modules, p.SubAccounts); err != nil {
+			return err
+		}
+		action := canopy.ActionGrantRole
+		if p.Role == canopy.RoleCustomerUser && (before.Role == canopy.RoleCustomerAdmin ||
+			(subset(p.Modules, before.Modules) && subset(p.SubAccounts, before.SubAccounts))) {
+			action = canopy.ActionRevokeRole
+		}
+		_, err = tx.RecordChange(ctx, change(v.Actor, c, action, "person", fmt.Sprint(u.ID), u.Email,
+			permissionsLog(ctx, tx, c, before), permissionsLog(ctx, tx, c, p), now))
+		return err
+	})
+}
+
+func permissionsEqual(a, b Permissions) bool {
+	return a.Role == b.Role && subset(a.Modules, b.Modules) && subset(b.Modules, a.Modules) &&
+		subset(a.SubAccounts, b.SubAccounts) && subset(b.SubAccounts, a.SubAccounts)
+}
+
+// subset reports whether every element of a is in b.
+func subset[T comparable](a, b []T) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// permissionsLog is how the change log shows permissions: role, module
+// labels and sub-account names.
+func permissionsLog(ctx context.Context, tx *store.Tx, c canopy.Org, p Permissions) map[string]string {
+	out := map[string]string{"role": p.Role.Label()}
+	if p.Role == canopy.RoleCustomerUser {
+		var mods, subs []string
+		for _, m := range p.Modules {
+			mods = append(mods, m.Label())
+		}
+		for _, id := range p.SubAccounts {
+			if o, err := subAccountOf(ctx, tx, c, id); err == nil {
+				subs = append(subs, o.Name)
+			}
+		}
+		out["modules"], out["sub_accounts"] = strings.Join(mods, ", "), strings.Join(subs, ", ")
+	}
+	return out
 }

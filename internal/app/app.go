@@ -91,6 +91,14 @@ type Viewer struct {
 	// Acting is set under Admin Login: Org is then the customer and Roles
 	// are a customer Admin's.
 	Acting *Acting
+	// Inside a customer account (its people, and Admin Login): Modules
+	// are the modules the viewer may open — all of the customer's for an
+	// Admin, those granted and still available for a User. SubAccounts,
+	// when not nil, are the only sub-accounts (with what lies beneath
+	// them) a User may see.
+	Modules         []canopy.Module
+	SubAccounts     []canopy.OrgID
+	customerModules []canopy.Module
 }
 
 // Acting describes an Admin Login: a staff person acting inside a customer

@@ -251,8 +251,9 @@ func (a *App) Customer(ctx context.Context, v Viewer, tenantID string) (canopy.C
 	if err != nil {
 		return canopy.Customer{}, err
 	}
-	// A customer's own people see their account; staff above need the right.
-	if v.Org.ID != c.ID && !v.Can(PermViewCustomers) {
+	// A customer's own Admins see their account's pages (a User sees only
+	// the modules granted); staff above need the right.
+	if v.Org.ID == c.ID && !v.Can(PermManageCustomerOrg) || v.Org.ID != c.ID && !v.Can(PermViewCustomers) {
 		return canopy.Customer{}, fmt.Errorf("customer: %w", canopy.ErrForbidden)
 	}
 	return c, nil

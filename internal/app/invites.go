@@ -54,6 +54,34 @@ type InviteResult struct {
 // adminOnlyModules are never granted to a User.
 var adminOnlyModules = []canopy.Module{"pricing", "payment", "user_management"}
 
+// checkGrants adds to fe what is wrong with a customer role and modules:
+// User or Admin only, known modules, and none of the Admin-only ones.
+func checkGrants(fe canopy.FieldErrors, role canopy.Role, modules []canopy.Module) {
+	if role != canopy.RoleCustomerUser && role != canopy.RoleCustomerAdmin {
+		fe.Add("role", "Choose User or Admin.")
+	}
+	for _, m := range modules {
+		if slices.Contains(adminOnlyModules, m) {
+			fe.Add("modules", "Pricing, Payment and User Management are for Admins only.")
+		} else if !m.Known() {
+			fe.Add("modules", fmt.Sprintf("%q is not a module.", m))
+		}
+	}
+}
+
+// checkSubAccounts refuses sub-accounts that are not c's.
+func checkSubAccounts(ctx context.Context, tx *store.Tx, c canopy.Org, subs []canopy.OrgID) error {
+	for _, sub := range subs {
+		if _, err := subAccountOf(ctx, tx, c, sub); err != nil {
+			if errors.Is(err, canopy.ErrNotFound) {
+				return canopy.FieldErrors{"sub_accounts": "Choose sub-accounts of " + c.Name + "."}
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 // InviteUsers invites every acceptable address of in to a customer the
 // viewer manages, and reports per address. Accepted addresses get their
 // invitation and one mail each through the outbox, all in one transaction
@@ -70,16 +98,7 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 	if in.Role == "" {
 		in.Role = canopy.RoleCustomerUser
 	}
-	if in.Role != canopy.RoleCustomerUser && in.Role != canopy.RoleCustomerAdmin {
-		fe.Add("role", "Choose User or Admin.")
-	}
-	for _, m := range in.Modules {
-		if slices.Contains(adminOnlyModules, m) {
-			fe.Add("modules", "Pricing, Payment and User Management are for Admins only.")
-		} else if !m.Known() {
-			fe.Add("modules", fmt.Sprintf("%q is not a module.", m))
-		}
-	}
+	checkGrants(fe, in.Role, in.Modules)
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
@@ -94,13 +113,8 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 		if err := mayManage(v, c.Org); err != nil {
 			return err
 		}
-		for _, sub := range in.SubAccounts {
-			if _, err := subAccountOf(ctx, tx, c.Org, sub); err != nil {
-				if errors.Is(err, canopy.ErrNotFound) {
-					return canopy.FieldErrors{"sub_accounts": "Choose sub-accounts of " + c.Name + "."}
-				}
-				return err
-			}
+		if err := checkSubAccounts(ctx, tx, c.Org, in.SubAccounts); err != nil {
+			return err
 		}
 		settings, err := customerSettings(ctx, tx, c.Org)
 		if err != nil {
@@ -303,11 +317,35 @@ func (a *App) InvitationFor(ctx context.Context, token string) (store.Invitation
 	return inv, name, err == nil, nil
 }
 
+// StaleInvitation describes an invitation link that can no longer be used
+// but is still known (it expired, or was used or withdrawn): who sent it,
+// for which customer, until when it was valid.
+type StaleInvitation struct {
+	Inviter, Customer string
+	Expired           time.Time // zero unless it expired
+}
+
+// StaleInvitationFor returns what is known of an unusable invitation link;
+// ErrNotFound for a token that never was one (or was replaced by Resend).
+func (a *App) StaleInvitationFor(ctx context.Context, token string) (StaleInvitation, error) {
+	inv, customer, err := a.store.InvitationByTokenAnyState(ctx, hashToken(token))
+	if err != nil {
+		return StaleInvitation{}, err
+	}
+	out := StaleInvitation{Inviter: inv.InviterName, Customer: customer}
+	if !a.clock.Now().Before(inv.Expires) {
+		out.Expired = inv.Expires
+	}
+	return out, nil
+}
+
 // AcceptInput is the acceptance form: a new person's name and password.
 type AcceptInput struct {
-	Name     string
-	Password string
-	Confirm  string
+	Name             string
+	Password         string
+	Confirm          string
+	SecurityQuestion string // asked when they reset their password
+	SecurityAnswer   string
 }
 
 // AcceptInvitation spends an invitation: a new person chooses their name
@@ -319,7 +357,7 @@ func (a *App) AcceptInvitation(ctx context.Context, token string, in AcceptInput
 		return 0, err
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	var passwordHash string
+	var passwordHash, question, answerHash string
 	if !exists {
 		fe := canopy.FieldErrors{}
 		if in.Name == "" {
@@ -328,10 +366,11 @@ func (a *App) AcceptInvitation(ctx context.Context, token string, in AcceptInput
 			fe.Add("name", "Use at most 200 characters.")
 		}
 		a.checkNewPassword(fe, in.Password, in.Confirm, inv.Email, in.Name)
+		q, ans := checkSecurityQuestion(fe, in.SecurityQuestion, in.SecurityAnswer)
 		if err := fe.Err(); err != nil {
 			return 0, err
 		}
-		passwordHash = auth.HashPassword(in.Password)
+		passwordHash, question, answerHash = auth.HashPassword(in.Password), q, auth.HashPassword(ans)
 	}
 	now := a.clock.Now()
 	var person canopy.PersonID
@@ -357,7 +396,7 @@ func (a *App) AcceptInvitation(ctx context.Context, token string, in AcceptInput
 			if err != nil {
 				return err
 			}
-			if err := tx.SetRegistration(ctx, p.ID, passwordHash, "", "", now); err != nil {
+			if err := tx.SetRegistration(ctx, p.ID, passwordHash, question, answerHash, now); err != nil {
 				return err
 			}
 		case err != nil:

@@ -150,7 +150,11 @@ func TestInvitationResendRemoveAcceptAndExpiry(t *testing.T) {
 		if _, err := f.app.AcceptInvitation(ctx, second, app.AcceptInput{Name: "", Password: "short", Confirm: "short"}, "", ""); !errors.As(err, &fe) || fe["name"] == "" || fe["password"] == "" {
 			t.Errorf("accepting without a name and with a short password: %v", err)
 		}
-		ann, err := f.app.AcceptInvitation(ctx, second, app.AcceptInput{Name: "Ann Lee", Password: "violet tractor under moonlight", Confirm: "violet tractor under moonlight"}, "127.0.0.1", "test")
+		if _, err := f.app.AcceptInvitation(ctx, second, app.AcceptInput{Name: "Ann Lee", Password: "violet tractor under moonlight", Confirm: "violet tractor under moonlight"}, "", ""); !errors.As(err, &fe) || fe["security_question"] == "" || fe["security_answer"] == "" {
+			t.Errorf("accepting without a security question: %v", err)
+		}
+		ann, err := f.app.AcceptInvitation(ctx, second, app.AcceptInput{Name: "Ann Lee", Password: "violet tractor under moonlight", Confirm: "violet tractor under moonlight",
+			SecurityQuestion: "Name of your first pet?", SecurityAnswer: " Rex  the Dog "}, "127.0.0.1", "test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,6 +164,9 @@ func TestInvitationResendRemoveAcceptAndExpiry(t *testing.T) {
 		}
 		if _, err := f.app.SignInPassword(ctx, "ann@alpha.example", "violet tractor under moonlight", "", ""); err != nil {
 			t.Errorf("Ann signs in with her new password: %v", err)
+		}
+		if cr, err := s.CredentialsByEmail(ctx, "ann@alpha.example"); err != nil || cr.SecurityQuestion != "Name of your first pet?" || cr.SecurityAnswerHash == "" {
+			t.Errorf("Ann's security question = %q, %v", cr.SecurityQuestion, err)
 		}
 		if _, err := f.app.AcceptInvitation(ctx, second, app.AcceptInput{Name: "Ann", Password: "violet tractor under moonlight", Confirm: "violet tractor under moonlight"}, "", ""); !errors.Is(err, app.ErrInvitationUnusable) {
 			t.Errorf("the spent link again: %v", err)
@@ -173,6 +180,9 @@ func TestInvitationResendRemoveAcceptAndExpiry(t *testing.T) {
 		f.clock.Advance(app.InviteTTL)
 		if _, _, _, err := f.app.InvitationFor(ctx, cyToken); !errors.Is(err, app.ErrInvitationUnusable) {
 			t.Errorf("a link after seven days: %v", err)
+		}
+		if st, err := f.app.StaleInvitationFor(ctx, cyToken); err != nil || st.Expired.IsZero() || st.Customer != "Alpha" || st.Inviter == "" {
+			t.Errorf("the expired link says who to ask: %+v, %v", st, err)
 		}
 		// Another MSP can neither resend nor remove.
 		other := app.Viewer{Org: f.mspB, Roles: []canopy.Role{canopy.RoleMSPAdmin}}

@@ -217,6 +217,9 @@ func (a *App) OrgByTenantID(ctx context.Context, v Viewer, tenantID string, chil
 	if err != nil {
 		return OrgPage{}, err
 	}
+	if !v.Sees(o) {
+		return OrgPage{}, fmt.Errorf("organization %q: %w", tenantID, canopy.ErrNotFound)
+	}
 	anc, err := a.store.Ancestors(ctx, scope, o)
 	if err != nil {
 		return OrgPage{}, err
@@ -228,9 +231,17 @@ func (a *App) OrgByTenantID(ctx context.Context, v Viewer, tenantID string, chil
 	if err != nil {
 		return OrgPage{}, err
 	}
-	page := OrgPage{Org: o, Ancestors: anc, Children: kids}
+	page := OrgPage{Org: o, Ancestors: anc}
 	if len(kids) > childLimit {
-		page.Children, page.More = kids[:childLimit], true
+		kids, page.More = kids[:childLimit], true
+	}
+	for _, k := range kids {
+		if v.Sees(k) {
+			page.Children = append(page.Children, k)
+		}
+	}
+	if !v.Can(PermViewChangeLog) {
+		return page, nil
 	}
 	page.Changes, err = a.store.Changes(ctx, scope, o.ID, canopy.ChangeFilter{Limit: 10})
 	return page, err
@@ -242,7 +253,11 @@ func (a *App) OrgOf(ctx context.Context, v Viewer, tenantID string) (canopy.Org,
 	if _, err := uuid.Parse(tenantID); err != nil {
 		return canopy.Org{}, fmt.Errorf("organization %q: %w", tenantID, canopy.ErrNotFound)
 	}
-	return a.store.OrgByTenantID(ctx, v.Scope(), tenantID)
+	o, err := a.store.OrgByTenantID(ctx, v.Scope(), tenantID)
+	if err == nil && !v.Sees(o) {
+		return canopy.Org{}, fmt.Errorf("organization %q: %w", tenantID, canopy.ErrNotFound)
+	}
+	return o, err
 }
 
 // PortalURL is the stable address of a customer's end-user portal.

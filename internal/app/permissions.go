@@ -3,6 +3,8 @@ package app
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/canopy-channel/canopy/internal/canopy"
 )
@@ -107,4 +109,37 @@ func (v Viewer) MayGrant(r canopy.Role, k canopy.OrgKind) bool {
 		}
 	}
 	return true
+}
+
+// InCustomer reports whether v acts inside a customer account: one of its
+// people, or staff under Admin Login. Their pages are the customer
+// portal's.
+func (v Viewer) InCustomer() bool { return v.Org.Kind == canopy.KindCustomer }
+
+// MayOpen says whether v may open module m of their customer: not found
+// unless the customer has it, forbidden unless v is an Admin or a User
+// granted it.
+func (v Viewer) MayOpen(m canopy.Module) error {
+	if !v.InCustomer() || !slices.Contains(v.customerModules, m) {
+		return fmt.Errorf("module %q: %w", m, canopy.ErrNotFound)
+	}
+	if !slices.Contains(v.Modules, m) {
+		return fmt.Errorf("module %q: %w", m, canopy.ErrForbidden)
+	}
+	return nil
+}
+
+// Sees reports whether o, an organization in v's scope, is one v may see:
+// a User granted some sub-accounts sees those and what lies beneath them,
+// and no other sub-account of the customer.
+func (v Viewer) Sees(o canopy.Org) bool {
+	if v.SubAccounts == nil || o.Kind != canopy.KindSubAccount {
+		return true
+	}
+	for _, id := range v.SubAccounts {
+		if strings.Contains(o.Path, "/"+strconv.FormatInt(int64(id), 10)+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/canopy-channel/canopy/internal/canopy"
@@ -154,6 +155,19 @@ func (a *App) Authenticate(ctx context.Context, token, ip, userAgent string) (Vi
 		v.Roles = []canopy.Role{canopy.RoleCustomerAdmin}
 		v.Acting = &Acting{Customer: org, FromOrg: sess.ActingFromOrgID, Reason: sess.ActingReason, Until: sess.ActingUntil}
 		v.Actor.OnBehalfOfName = actingAs(org)
+	}
+	if org.Kind == canopy.KindCustomer {
+		v.customerModules = sess.CustomerModules
+		v.Modules = sess.CustomerModules
+		if !v.Can(PermManageCustomerOrg) {
+			v.Modules = nil
+			for _, m := range sess.GrantedModules {
+				if slices.Contains(sess.CustomerModules, m) {
+					v.Modules = append(v.Modules, m)
+				}
+			}
+			v.SubAccounts = append([]canopy.OrgID{}, sess.GrantedSubAccounts...)
+		}
 	}
 	return v, nil
 }

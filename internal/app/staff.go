@@ -192,6 +192,21 @@ func (a *App) checkNewPassword(fe canopy.FieldErrors, password, confirm, email, 
 // case, surrounding and repeated spaces do not matter.
 func normalizeAnswer(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
 
+// checkSecurityQuestion adds to fe what is wrong with a security question
+// and its answer, and returns both as stored (the answer normalized).
+func checkSecurityQuestion(fe canopy.FieldErrors, question, answer string) (string, string) {
+	q, ans := strings.TrimSpace(question), normalizeAnswer(answer)
+	if q == "" {
+		fe.Add("security_question", "Choose a security question.")
+	} else if len(q) > maxSecurityQuestio {
+		fe.Add("security_question", "Use at most 200 characters.")
+	}
+	if len(ans) < minSecurityAnswer || len(ans) > maxSecurityAnswer {
+		fe.Add("security_answer", "Give an answer of 3 to 200 characters.")
+	}
+	return q, ans
+}
+
 // Register spends a registration link, sets the password and security
 // question, and makes the person Registered.
 func (a *App) Register(ctx context.Context, token string, in RegisterInput, ip, userAgent string) error {
@@ -201,15 +216,7 @@ func (a *App) Register(ctx context.Context, token string, in RegisterInput, ip, 
 	}
 	fe := canopy.FieldErrors{}
 	a.checkNewPassword(fe, in.Password, in.Confirm, reg.Email, reg.Name)
-	q, ans := strings.TrimSpace(in.SecurityQuestion), normalizeAnswer(in.SecurityAnswer)
-	if q == "" {
-		fe.Add("security_question", "Choose a security question.")
-	} else if len(q) > maxSecurityQuestio {
-		fe.Add("security_question", "Use at most 200 characters.")
-	}
-	if len(ans) < minSecurityAnswer || len(ans) > maxSecurityAnswer {
-		fe.Add("security_answer", "Give an answer of 3 to 200 characters.")
-	}
+	q, ans := checkSecurityQuestion(fe, in.SecurityQuestion, in.SecurityAnswer)
 	if err := fe.Err(); err != nil {
 		return err
 	}

@@ -57,6 +57,16 @@ var Modules = []ModuleInfo{
 	{"reports", "Reports"},
 }
 
+// Label is the module as people read it.
+func (m Module) Label() string {
+	for _, known := range Modules {
+		if known.Module == m {
+			return known.Label
+		}
+	}
+	return string(m)
+}
+
 // Known reports whether m is one of Modules.
 func (m Module) Known() bool {
 	for _, known := range Modules {

@@ -100,10 +100,11 @@ func TestInvitationPagesAndCrossTenant(t *testing.T) {
 		if code, _, body := send(t, anon, "POST", link, url.Values{"name": {"Ann"}, "password": {"short"}, "confirm": {"short"}}); code != 422 || !strings.Contains(body, "field-error") {
 			t.Errorf("a short password: %d", code)
 		}
-		if code, _, body := send(t, anon, "POST", link, url.Values{"name": {"Ann Lee"}, "password": {"violet tractor under moonlight"}, "confirm": {"violet tractor under moonlight"}}); code != 200 || !strings.Contains(body, "You have joined the account") {
+		if code, _, body := send(t, anon, "POST", link, url.Values{"name": {"Ann Lee"}, "password": {"violet tractor under moonlight"}, "confirm": {"violet tractor under moonlight"},
+			"security_question": {"Name of your first pet?"}, "security_answer": {"Rex"}}); code != 200 || !strings.Contains(body, "You have joined the account") {
 			t.Errorf("accepting: %d", code)
 		}
-		if code, _, body := send(t, anon, "GET", link, nil); code != 410 || !strings.Contains(body, "cannot be used") {
+		if code, _, body := send(t, anon, "GET", link, nil); code != 410 || !strings.Contains(body, "cannot be used") || !strings.Contains(body, "was used already") {
 			t.Errorf("the spent link: %d", code)
 		}
 		if code, _, _ := send(t, anon, "GET", w.srv.URL+"/invitations/not-a-token", nil); code != 410 {

@@ -104,6 +104,8 @@ func (s *server) routes() http.Handler {
 	for _, act := range []string{"deactivate", "reactivate", "remove"} {
 		mux.Handle("POST /customers/{tenant}/users/{id}/"+act, signedIn(w.Handle(w.AccountUserSubmit(act))))
 	}
+	mux.Handle("GET /customers/{tenant}/users/{id}/permissions", signedIn(w.Handle(w.PermissionsPage)))
+	mux.Handle("POST /customers/{tenant}/users/{id}/permissions", signedIn(w.Handle(w.PermissionsSubmit)))
 	mux.Handle("POST /customers/{tenant}/invitations/{id}/resend", signedIn(w.Handle(w.ResendInvitationSubmit)))
 	mux.Handle("POST /customers/{tenant}/invitations/{id}/remove", signedIn(w.Handle(w.RemoveInvitationSubmit)))
 	mux.Handle("POST /customers/{tenant}/action", signedIn(w.Handle(w.CustomerActionSubmit)))
@@ -120,6 +122,10 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /settings/defaults", signedIn(w.Handle(w.DefaultSubmit)))
 	mux.Handle("POST /settings/locks", signedIn(w.Handle(w.LockSubmit)))
 	mux.Handle("POST /settings/lifecycle", signedIn(w.Handle(w.LifecycleSubmit)))
+	// The customer portal: modules, and Admin-only pages.
+	mux.Handle("GET /modules/{module}", signedIn(w.Handle(w.ModulePage)))
+	mux.Handle("GET /pricing", signedIn(w.Handle(w.AdminOnlyPage("pricing"))))
+	mux.Handle("GET /payment", signedIn(w.Handle(w.AdminOnlyPage("payment"))))
 	for _, key := range []string{"prospects", "risk-report-signup", "invoices"} {
 		mux.Handle("GET /"+key, signedIn(w.Handle(w.Soon(key))))
 	}

@@ -181,11 +181,7 @@ func customerWhere(ctx context.Context, q querier, scope canopy.Scope, cond stri
 		return canopy.Customer{}, notFound("customer", err)
 	}
 	c.Org = org
-	for _, m := range strings.Split(modules, ",") {
-		if m != "" {
-			c.Modules = append(c.Modules, canopy.Module(m))
-		}
-	}
+	c.Modules = splitModules(modules)
 	// The MSP and distributor are read unscoped: a customer's own admins see
 	// their parents' names on the Configuration tab, never their contents.
 	rows, err := q.QueryContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.id IN ($1, $2)`, mspID, distID)
@@ -275,16 +271,12 @@ type CustomerDetails struct {
 // SetCustomerDetails writes the editable attributes of customer c (already
 // read in scope by the caller, in this transaction).
 func (tx *Tx) SetCustomerDetails(ctx context.Context, c canopy.Customer, d CustomerDetails, now time.Time) error {
-	mods := make([]string, len(d.Modules))
-	for i, m := range d.Modules {
-		mods[i] = string(m)
-	}
 	if _, err := tx.ExecContext(ctx, `UPDATE orgs SET name = $2, updated_at = $3 WHERE id = $1`, c.ID, d.Name, now.UnixMilli()); err != nil {
 		return fmt.Errorf("update customer: %w", err)
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE customers SET name_key = $2, domain = $3, plan_type = $4, max_users = $5, modules = $6,
 		display_name = $7, primary_color = $8 WHERE org_id = $1`,
-		c.ID, strings.ToLower(d.Name), d.Domain, string(d.Plan), nullInt(int64(d.MaxUsers)), strings.Join(mods, ","), d.DisplayName, d.PrimaryColor)
+		c.ID, strings.ToLower(d.Name), d.Domain, string(d.Plan), nullInt(int64(d.MaxUsers)), joinModules(d.Modules), d.DisplayName, d.PrimaryColor)
 	if err != nil {
 		return fmt.Errorf("update customer: %w", err)
 	}

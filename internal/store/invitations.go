@@ -94,18 +94,10 @@ func (tx *Tx) Seats(ctx context.Context, customer canopy.OrgID) (members, pendin
 // CreateInvitation stores a pending invitation; a second pending one for the
 // same address and customer is ErrConflict.
 func (tx *Tx) CreateInvitation(ctx context.Context, in Invitation) (int64, error) {
-	mods := make([]string, len(in.Modules))
-	for i, m := range in.Modules {
-		mods[i] = string(m)
-	}
-	subs := make([]string, len(in.SubAccounts))
-	for i, s := range in.SubAccounts {
-		subs[i] = fmt.Sprint(int64(s))
-	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO invitations (customer_id, email, role, modules, sub_accounts, invited_by, inviter_name, token_hash, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		in.CustomerID, strings.ToLower(in.Email), string(in.Role), strings.Join(mods, ","), strings.Join(subs, ","),
+		in.CustomerID, strings.ToLower(in.Email), string(in.Role), joinModules(in.Modules), joinIDs(in.SubAccounts),
 		nullInt(int64(in.InvitedBy)), in.InviterName, in.TokenHash, in.Created.UnixMilli(), in.Expires.UnixMilli()).Scan(&id)
 	if isUniqueViolation(err) {
 		return 0, fmt.Errorf("invitation for %s: %w", in.Email, canopy.ErrConflict)
@@ -148,17 +140,7 @@ func scanInvitation(row interface{ Scan(...any) error }) (Invitation, error) {
 	if err := row.Scan(&in.ID, &in.CustomerID, &in.Email, &in.Role, &mods, &subs, &in.InvitedBy, &in.InviterName, &created, &expires); err != nil {
 		return in, err
 	}
-	for _, m := range strings.Split(mods, ",") {
-		if m != "" {
-			in.Modules = append(in.Modules, canopy.Module(m))
-		}
-	}
-	for _, s := range strings.Split(subs, ",") {
-		var id int64
-		if _, err := fmt.Sscan(s, &id); err == nil && id > 0 {
-			in.SubAccounts = append(in.SubAccounts, canopy.OrgID(id))
-		}
-	}
+	in.Modules, in.SubAccounts = splitModules(mods), splitIDs(subs)
 	in.Created, in.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
 	return in, nil
 }
@@ -193,6 +175,19 @@ func invitationByToken(ctx context.Context, q querier, hash string, now time.Tim
 	return in, nil
 }
 
+// InvitationByTokenAnyState finds an invitation by its token's hash
+// whatever its state (expired, accepted, withdrawn), with its customer's
+// name, so an unusable link's page can say who to ask.
+func (s *Store) InvitationByTokenAnyState(ctx context.Context, hash string) (Invitation, string, error) {
+	var customer string
+	in, err := scanInvitation(suffixScanner{s.r.QueryRowContext(ctx, `SELECT `+invitationColumns+`, o.name
+		FROM invitations i JOIN orgs o ON o.id = i.customer_id WHERE i.token_hash = $1`, hash), []any{&customer}})
+	if err != nil {
+		return Invitation{}, "", notFound("invitation", err)
+	}
+	return in, customer, nil
+}
+
 // RenewInvitation gives a pending invitation a new token and expiry: the
 // old link stops working.
 func (tx *Tx) RenewInvitation(ctx context.Context, id int64, hash string, expires time.Time) error {
@@ -220,16 +215,8 @@ func (tx *Tx) EndInvitation(ctx context.Context, id int64, accepted bool, now ti
 
 // SetMembershipGrants records a customer User's modules and sub-accounts.
 func (tx *Tx) SetMembershipGrants(ctx context.Context, person canopy.PersonID, org canopy.OrgID, modules []canopy.Module, subs []canopy.OrgID) error {
-	mods := make([]string, len(modules))
-	for i, m := range modules {
-		mods[i] = string(m)
-	}
-	ids := make([]string, len(subs))
-	for i, s := range subs {
-		ids[i] = fmt.Sprint(int64(s))
-	}
 	_, err := tx.ExecContext(ctx, `UPDATE memberships SET modules = $3, sub_accounts = $4 WHERE person_id = $1 AND org_id = $2`,
-		person, org, strings.Join(mods, ","), strings.Join(ids, ","))
+		person, org, joinModules(modules), joinIDs(subs))
 	if err != nil {
 		return fmt.Errorf("membership grants: %w", err)
 	}
@@ -239,18 +226,19 @@ func (tx *Tx) SetMembershipGrants(ctx context.Context, person canopy.PersonID, o
 // AccountUser is a person's membership at a customer, for its Users tab.
 type AccountUser struct {
 	Person
-	Role      canopy.Role
-	Modules   []canopy.Module
-	Status    string // "active" or "deactivated"
-	LastLogin time.Time
-	Since     time.Time
+	Role        canopy.Role
+	Modules     []canopy.Module
+	SubAccounts []canopy.OrgID
+	Status      string // "active" or "deactivated"
+	LastLogin   time.Time
+	Since       time.Time
 }
 
 // AccountUsers lists the people holding a membership at customer (in
 // scope) with the given status, by name, at most limit.
 func (s *Store) AccountUsers(ctx context.Context, scope canopy.Scope, customer canopy.OrgID, status string, limit int) ([]AccountUser, error) {
 	lo, hi := scope.Bounds()
-	rows, err := s.r.QueryContext(ctx, `SELECT p.id, p.email, p.name, p.phone, m.roles, m.modules, m.status, p.last_login_at, m.created_at
+	rows, err := s.r.QueryContext(ctx, `SELECT `+accountUserColumns+`
 		FROM memberships m JOIN people p ON p.id = m.person_id JOIN orgs o ON o.id = m.org_id
 		WHERE m.org_id = $1 AND o.path >= $2 AND o.path < $3 AND m.status = $4
 		ORDER BY LOWER(p.name), p.id LIMIT $5`, customer, lo, hi, status, limit)
@@ -260,23 +248,52 @@ func (s *Store) AccountUsers(ctx context.Context, scope canopy.Scope, customer c
 	defer rows.Close()
 	var out []AccountUser
 	for rows.Next() {
-		var u AccountUser
-		var roles, mods string
-		var last sql.NullInt64
-		var since int64
-		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Phone, &roles, &mods, &u.Status, &last, &since); err != nil {
+		u, err := scanAccountUser(rows)
+		if err != nil {
 			return nil, fmt.Errorf("account users: %w", err)
 		}
-		u.Role = canopy.Role(strings.Split(roles, ",")[0])
-		for _, m := range strings.Split(mods, ",") {
-			if m != "" {
-				u.Modules = append(u.Modules, canopy.Module(m))
-			}
-		}
-		u.LastLogin, u.Since = fromMillis(last), time.UnixMilli(since).UTC()
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+const accountUserColumns = `p.id, p.email, p.name, p.phone, m.roles, m.modules, m.sub_accounts, m.status, p.last_login_at, m.created_at`
+
+func scanAccountUser(row interface{ Scan(...any) error }) (AccountUser, error) {
+	var u AccountUser
+	var roles, mods, subs string
+	var last sql.NullInt64
+	var since int64
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Phone, &roles, &mods, &subs, &u.Status, &last, &since); err != nil {
+		return u, err
+	}
+	u.Role = canopy.Role(strings.Split(roles, ",")[0])
+	u.Modules, u.SubAccounts = splitModules(mods), splitIDs(subs)
+	u.LastLogin, u.Since = fromMillis(last), time.UnixMilli(since).UTC()
+	return u, nil
+}
+
+// AccountUser reads one person's membership at customer, which the caller
+// has read in scope in this transaction.
+func (tx *Tx) AccountUser(ctx context.Context, customer canopy.OrgID, person canopy.PersonID) (AccountUser, error) {
+	u, err := scanAccountUser(tx.QueryRowContext(ctx, `SELECT `+accountUserColumns+`
+		FROM memberships m JOIN people p ON p.id = m.person_id WHERE m.org_id = $1 AND m.person_id = $2`, customer, person))
+	if err != nil {
+		return AccountUser{}, notFound("account user", err)
+	}
+	return u, nil
+}
+
+// AccountUserOf reads one person's membership at customer, in scope.
+func (s *Store) AccountUserOf(ctx context.Context, scope canopy.Scope, customer canopy.OrgID, person canopy.PersonID) (AccountUser, error) {
+	lo, hi := scope.Bounds()
+	u, err := scanAccountUser(s.r.QueryRowContext(ctx, `SELECT `+accountUserColumns+`
+		FROM memberships m JOIN people p ON p.id = m.person_id JOIN orgs o ON o.id = m.org_id
+		WHERE m.org_id = $1 AND m.person_id = $2 AND o.path >= $3 AND o.path < $4`, customer, person, lo, hi))
+	if err != nil {
+		return AccountUser{}, notFound("account user", err)
+	}
+	return u, nil
 }
 
 // SetMembershipStatus deactivates or reactivates a membership at org (in

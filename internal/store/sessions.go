@@ -34,6 +34,11 @@ type Session struct {
 	ActingFromOrgID canopy.OrgID
 	ActingReason    string
 	ActingUntil     time.Time
+	// What the membership grants a customer User, and the modules the
+	// customer has (its feature availability).
+	GrantedModules     []canopy.Module
+	GrantedSubAccounts []canopy.OrgID
+	CustomerModules    []canopy.Module
 }
 
 // CreateSession stores a session under the hash of its token.
@@ -52,23 +57,25 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (Session, error)
 	var out Session
 	var created, seen, expires int64
 	var actingUntil sql.NullInt64
-	var roles string
+	var roles, grantedMods, grantedSubs, customerMods string
 	// One round trip per authenticated request: session, person,
 	// membership and the organization it acts in.
 	row := s.r.QueryRowContext(ctx, `SELECT s.token_hash, s.person_id, s.org_id, s.created_at, s.last_seen_at, s.expires_at,
 		s.ip, s.user_agent, p.name, p.email, COALESCE(m.roles, ''), COALESCE(m.status, ''), s.must_enrol_two_step,
-		COALESCE(s.acting_from_org_id, 0), s.acting_reason, s.acting_until, `+orgColumns+`
+		COALESCE(s.acting_from_org_id, 0), s.acting_reason, s.acting_until,
+		COALESCE(m.modules, ''), COALESCE(m.sub_accounts, ''), COALESCE(c.modules, ''), `+orgColumns+`
 		FROM sessions s JOIN people p ON p.id = s.person_id
 		JOIN orgs o ON o.id = s.org_id LEFT JOIN customers c ON c.org_id = o.id
 		LEFT JOIN memberships m ON m.person_id = s.person_id AND m.org_id = COALESCE(s.acting_from_org_id, s.org_id)
 		WHERE s.token_hash = $1`, hash)
 	org, err := scanOrg(prefixScanner{row, []any{&out.TokenHash, &out.PersonID, &out.OrgID, &created, &seen, &expires, &out.IP, &out.UserAgent,
 		&out.PersonName, &out.PersonEmail, &roles, &out.MembershipStatus, &out.MustEnrolTwoStep,
-		&out.ActingFromOrgID, &out.ActingReason, &actingUntil}})
+		&out.ActingFromOrgID, &out.ActingReason, &actingUntil, &grantedMods, &grantedSubs, &customerMods}})
 	if err != nil {
 		return Session{}, notFound("session", err)
 	}
 	out.Org = org
+	out.GrantedModules, out.GrantedSubAccounts, out.CustomerModules = splitModules(grantedMods), splitIDs(grantedSubs), splitModules(customerMods)
 	out.ActingUntil = fromMillis(actingUntil)
 	if roles != "" {
 		out.Roles = strings.Split(roles, ",")

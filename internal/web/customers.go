@@ -264,7 +264,11 @@ func (w *Web) customerPage(rw http.ResponseWriter, r *http.Request, v app.Viewer
 	data["CanAdminLogin"] = v.Org.ID != c.ID && v.Can(app.PermAdminLogin) && v.Acting == nil
 	data["CanDelete"] = v.Org.ID != c.ID && v.Can(app.PermDeleteCustomers) && !v.LifecycleRefused(c.MSP)
 	data["Done"] = r.URL.Query().Get("done")
-	return w.render(rw, r, status, tmpl, page{Title: c.Name, Nav: "customers", Data: data})
+	nav := "customers"
+	if v.InCustomer() {
+		nav = "customer-" + tab // the customer portal's own entries
+	}
+	return w.render(rw, r, status, tmpl, page{Title: c.Name, Nav: nav, Data: data})
 }
 
 // CustomerDetails is the customer page's Details tab.

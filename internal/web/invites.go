@@ -147,19 +147,31 @@ func (w *Web) invitationAction(rw http.ResponseWriter, r *http.Request, done str
 	return nil
 }
 
+// unusableInvitation says an invitation link cannot be used and, when the
+// invitation is still known, who sent it so the person knows whom to ask.
+func (w *Web) unusableInvitation(rw http.ResponseWriter, r *http.Request) error {
+	data := map[string]any{"Unusable": true}
+	if stale, err := w.app.StaleInvitationFor(r.Context(), r.PathValue("token")); err == nil {
+		data["Stale"] = stale
+	} else if !errors.Is(err, canopy.ErrNotFound) {
+		return err
+	}
+	return w.render(rw, r, http.StatusGone, "invitation", page{Title: "Invitation", Data: data})
+}
+
 // InvitationPage opens an invitation link: the form to accept it. Opening
 // spends nothing; only the POST accepts.
 func (w *Web) InvitationPage(rw http.ResponseWriter, r *http.Request) error {
 	rw.Header().Set("Referrer-Policy", "no-referrer")
 	inv, customer, exists, err := w.app.InvitationFor(r.Context(), r.PathValue("token"))
 	if errors.Is(err, canopy.ErrNotFound) {
-		return w.render(rw, r, http.StatusGone, "invitation", page{Title: "Invitation", Data: map[string]any{"Unusable": true}})
+		return w.unusableInvitation(rw, r)
 	}
 	if err != nil {
 		return err
 	}
 	return w.render(rw, r, http.StatusOK, "invitation", page{Title: "Invitation to " + customer,
-		Data: map[string]any{"Inv": inv, "Customer": customer, "Exists": exists, "Form": form{Values: url.Values{}}}})
+		Data: map[string]any{"Inv": inv, "Customer": customer, "Exists": exists, "Form": form{Values: url.Values{}}, "Questions": securityQuestions}})
 }
 
 // InvitationSubmit accepts the invitation and sends the person to sign in.
@@ -169,13 +181,15 @@ func (w *Web) InvitationSubmit(rw http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return canopy.FieldErrors{"form": "The form could not be read."}
 	}
-	_, err := w.app.AcceptInvitation(r.Context(), token, app.AcceptInput{Name: r.PostFormValue("name"), Password: r.PostFormValue("password"), Confirm: r.PostFormValue("confirm")}, clientIP(r), r.UserAgent())
+	_, err := w.app.AcceptInvitation(r.Context(), token, app.AcceptInput{Name: r.PostFormValue("name"),
+		Password: r.PostFormValue("password"), Confirm: r.PostFormValue("confirm"),
+		SecurityQuestion: r.PostFormValue("security_question"), SecurityAnswer: r.PostFormValue("security_answer")}, clientIP(r), r.UserAgent())
 	if err == nil {
 		return w.render(rw, r, http.StatusOK, "signin", page{Title: "Sign in", Data: form{Values: url.Values{}, Notice: "You have joined the account. Sign in with your email address and password."}})
 	}
 	if errors.Is(err, canopy.ErrNotFound) {
 		w.log.WarnContext(r.Context(), "unusable invitation link presented", "ip", clientIP(r))
-		return w.render(rw, r, http.StatusGone, "invitation", page{Title: "Invitation", Data: map[string]any{"Unusable": true}})
+		return w.unusableInvitation(rw, r)
 	}
 	fe, other := formError(err)
 	if other != nil {
@@ -186,7 +200,7 @@ func (w *Web) InvitationSubmit(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return w.render(rw, r, http.StatusUnprocessableEntity, "invitation", page{Title: "Invitation to " + customer,
-		Data: map[string]any{"Inv": inv, "Customer": customer, "Exists": exists, "Form": form{Values: r.PostForm, Errors: fe}}})
+		Data: map[string]any{"Inv": inv, "Customer": customer, "Exists": exists, "Form": form{Values: r.PostForm, Errors: fe}, "Questions": securityQuestions}})
 }
 
 // AccountUserSubmit deactivates, reactivates or removes a user of the customer.

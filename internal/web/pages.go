@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -12,6 +13,9 @@ import (
 // Home is the dashboard.
 func (w *Web) Home(rw http.ResponseWriter, r *http.Request) error {
 	v, _ := ViewerFrom(r.Context())
+	if v.InCustomer() {
+		return w.render(rw, r, http.StatusOK, "home", page{Title: "Home", Nav: "home", Data: map[string]any{"Cards": navFor(&v)[1:]}})
+	}
 	totals, err := w.app.Totals(r.Context(), v)
 	if err != nil {
 		return err
@@ -48,6 +52,9 @@ func (w *Web) Soon(key string) HandlerFunc {
 		}
 	}
 	return func(rw http.ResponseWriter, r *http.Request) error {
+		if v, _ := ViewerFrom(r.Context()); v.InCustomer() {
+			return fmt.Errorf("%s: %w", key, canopy.ErrNotFound) // a partner page
+		}
 		return w.render(rw, r, http.StatusOK, "soon", page{Title: item.Label, Nav: item.Key, Data: item})
 	}
 }

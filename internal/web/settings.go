@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/canopy-channel/canopy/internal/app"
@@ -11,6 +12,9 @@ import (
 // Settings is partner configuration: an MSP's customer defaults, a
 // distributor's locks and its MSPs' customer lifecycle.
 func (w *Web) Settings(rw http.ResponseWriter, r *http.Request) error {
+	if v, _ := ViewerFrom(r.Context()); v.InCustomer() {
+		return fmt.Errorf("partner settings: %w", canopy.ErrNotFound) // a customer's are on its Configuration tab
+	}
 	return w.renderSettings(rw, r, http.StatusOK, nil)
 }
 

@@ -120,9 +120,9 @@ func (w *Web) loadTemplates() error {
 			}
 			return a.url, nil
 		},
-		"navItems": func() []NavItem { return navItems },
-		"version":  func() string { return w.version },
-		"lower":    strings.ToLower,
+		"navFor":  navFor,
+		"version": func() string { return w.version },
+		"lower":   strings.ToLower,
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
 				return nil, fmt.Errorf("dict needs key-value pairs")
