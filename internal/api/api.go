@@ -49,6 +49,7 @@ func Handler(d Deps) http.Handler {
 	a.registerSettings(h)
 	a.registerChangeLog(h)
 	a.registerUsers(h)
+	a.registerMyDetails(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), ctxKeyRequest{}, r))
 		if public(r) {
@@ -88,6 +89,9 @@ func public(r *http.Request) bool {
 		return true
 	case r.Method == http.MethodPost && (strings.HasPrefix(p, "/api/v1/registrations/") || strings.HasPrefix(p, "/api/v1/password/reset/")):
 		return true
+	case r.Method == http.MethodPost && (strings.HasPrefix(p, "/api/v1/invitations/") || strings.HasPrefix(p, "/api/v1/email-changes/") ||
+		strings.HasPrefix(p, "/api/v1/portal/")):
+		return true // the token or the portal's own rules decide
 	}
 	return false
 }

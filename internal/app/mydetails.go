@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/canopy-channel/canopy/internal/auth"
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/mail"
 	"github.com/canopy-channel/canopy/internal/store"
@@ -89,6 +90,51 @@ func (a *App) UpdateMyDetails(ctx context.Context, v Viewer, name, phone string)
 		}
 		_, err = tx.RecordChange(ctx, change(v.Actor, v.Org, canopy.ActionUpdateUser, "person", fmt.Sprint(p.ID), p.Email,
 			map[string]string{"name": p.Name, "phone": p.Phone}, map[string]string{"name": name, "phone": phone}, now))
+		return err
+	})
+}
+
+// ChangePassword changes the viewer's password after checking the current
+// one; their other sessions end, the one with token stays. Five wrong
+// current passwords in a row lock the account like failed sign-ins.
+func (a *App) ChangePassword(ctx context.Context, v Viewer, token, current, password, confirm string) error {
+	now := a.clock.Now()
+	var creds store.Credentials
+	err := a.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		creds, err = tx.Credentials(ctx, v.PersonID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if now.Before(creds.LockedUntil) {
+		return LockedError{Until: creds.LockedUntil}
+	}
+	fe := canopy.FieldErrors{}
+	if ok, err := auth.CheckPassword(creds.PasswordHash, current); err != nil || !ok {
+		if err := a.store.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.RecordFailedLogin(ctx, creds.ID, "wrong current password", maxFailedLogins, now.Add(lockoutFor), now)
+			return err
+		}); err != nil {
+			return err
+		}
+		fe.Add("current", "That is not your current password.")
+	}
+	a.checkNewPassword(fe, password, confirm, creds.Email, creds.Name)
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	hash := auth.HashPassword(password)
+	return a.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetPassword(ctx, creds.ID, hash, now); err != nil {
+			return err
+		}
+		if _, err := tx.EndOtherSessionsOf(ctx, creds.ID, hashToken(token)); err != nil {
+			return err
+		}
+		_, err := tx.RecordChange(ctx, change(v.Actor, v.Org, canopy.ActionUpdateUser, "person", fmt.Sprint(creds.ID), creds.Email,
+			nil, map[string]string{"password": "changed"}, now))
 		return err
 	})
 }

@@ -23,7 +23,8 @@ func (s *server) routes() http.Handler {
 		mux.Handle("/api/v1/", s.API)
 		// The API's ways into an account are throttled like the pages'.
 		for _, p := range []string{"POST /api/v1/sessions", "POST /api/v1/sessions/second-factor", "POST /api/v1/password/forgot",
-			"POST /api/v1/password/reset/{token}", "POST /api/v1/registrations/{token}"} {
+			"POST /api/v1/password/reset/{token}", "POST /api/v1/registrations/{token}", "POST /api/v1/invitations/{token}",
+			"POST /api/v1/email-changes/{token}", "POST /api/v1/portal/{tenant}/links", "PUT /api/v1/me/password"} {
 			mux.Handle(p, attempts(s.API))
 		}
 	}
@@ -61,6 +62,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /account", signedIn(w.Handle(w.MyDetails)))
 	mux.Handle("POST /account", signedIn(w.Handle(w.MyDetailsSubmit)))
 	mux.Handle("POST /account/email", signedIn(w.Handle(w.EmailChangeSubmit)))
+	mux.Handle("POST /account/password", attempts(signedIn(w.Handle(w.PasswordChangeSubmit))))
 	mux.Handle("GET /account/email/{token}", w.Handle(w.EmailConfirmPage))
 	mux.Handle("POST /account/email/{token}", attempts(w.Handle(w.EmailConfirmSubmit)))
 	mux.Handle("GET /account/sessions", signedIn(w.Handle(w.SessionsPage)))

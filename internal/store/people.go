@@ -308,6 +308,15 @@ func (tx *Tx) EndSessionsOf(ctx context.Context, id canopy.PersonID) (int64, err
 	return res.RowsAffected()
 }
 
+// EndOtherSessionsOf ends a person's sessions except the one with keepHash.
+func (tx *Tx) EndOtherSessionsOf(ctx context.Context, id canopy.PersonID, keepHash string) (int64, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE person_id = $1 AND token_hash <> $2`, id, keepHash)
+	if err != nil {
+		return 0, fmt.Errorf("end other sessions: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // RecentLinkCount counts a person's links of one purpose created since t.
 func (s *Store) RecentLinkCount(ctx context.Context, id canopy.PersonID, purpose string, since time.Time) (int, error) {
 	var n int

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/canopy-channel/canopy/internal/app"
@@ -29,7 +30,13 @@ func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app
 		t.EndUser.Values = url.Values{}
 	}
 	f, results, endUser, extra := t.Invite, t.Results, t.EndUser, t.Extra
-	data := map[string]any{"Form": f, "Results": results, "Modules": canopy.Modules, "EndUserForm": endUser}
+	var mods []canopy.ModuleInfo // the customer's modules, which its Users may be granted
+	for _, m := range canopy.Modules {
+		if slices.Contains(c.Modules, m.Module) {
+			mods = append(mods, m)
+		}
+	}
+	data := map[string]any{"Form": f, "Results": results, "Modules": mods, "EndUserForm": endUser}
 	for k, x := range extra {
 		data[k] = x
 	}

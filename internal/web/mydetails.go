@@ -5,16 +5,17 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/canopy-channel/canopy/internal/app"
 	"github.com/canopy-channel/canopy/internal/canopy"
 )
 
 // MyDetails is the signed-in person's own page: name, phone, email,
 // password and two-step verification.
 func (w *Web) MyDetails(rw http.ResponseWriter, r *http.Request) error {
-	return w.renderMyDetails(rw, r, http.StatusOK, form{}, form{})
+	return w.renderMyDetails(rw, r, http.StatusOK, form{}, form{}, form{})
 }
 
-func (w *Web) renderMyDetails(rw http.ResponseWriter, r *http.Request, status int, details, email form) error {
+func (w *Web) renderMyDetails(rw http.ResponseWriter, r *http.Request, status int, details, email, password form) error {
 	v, _ := ViewerFrom(r.Context())
 	d, err := w.app.MyDetailsOf(r.Context(), v)
 	if err != nil {
@@ -31,9 +32,11 @@ func (w *Web) renderMyDetails(rw http.ResponseWriter, r *http.Request, status in
 		details.Notice = "Saved."
 	case "email-sent":
 		email.Notice = "A confirmation link is on its way to the new address; your address changes when you open it."
+	case "password":
+		password.Notice = "Password changed; your other sessions were signed out."
 	}
 	return w.render(rw, r, status, "mydetails", page{Title: "My Details", Nav: "account",
-		Data: map[string]any{"D": d, "Details": details, "Email": email}})
+		Data: map[string]any{"D": d, "Details": details, "Email": email, "Password": password}})
 }
 
 // MyDetailsSubmit saves name and phone.
@@ -51,7 +54,7 @@ func (w *Web) MyDetailsSubmit(rw http.ResponseWriter, r *http.Request) error {
 	if other != nil {
 		return other
 	}
-	return w.renderMyDetails(rw, r, http.StatusUnprocessableEntity, form{Values: r.PostForm, Errors: fe}, form{})
+	return w.renderMyDetails(rw, r, http.StatusUnprocessableEntity, form{Values: r.PostForm, Errors: fe}, form{}, form{})
 }
 
 // EmailChangeSubmit asks for a confirmation link at the new address.
@@ -66,7 +69,30 @@ func (w *Web) EmailChangeSubmit(rw http.ResponseWriter, r *http.Request) error {
 	if other != nil {
 		return other
 	}
-	return w.renderMyDetails(rw, r, http.StatusUnprocessableEntity, form{}, form{Values: r.PostForm, Errors: fe})
+	return w.renderMyDetails(rw, r, http.StatusUnprocessableEntity, form{}, form{Values: r.PostForm, Errors: fe}, form{})
+}
+
+// PasswordChangeSubmit changes the password after checking the current one.
+func (w *Web) PasswordChangeSubmit(rw http.ResponseWriter, r *http.Request) error {
+	v, _ := ViewerFrom(r.Context())
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return canopy.ErrUnauthenticated
+	}
+	err = w.app.ChangePassword(r.Context(), v, c.Value, r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("confirm"))
+	if err == nil {
+		http.Redirect(rw, r, "/account?done=password", http.StatusSeeOther)
+		return nil
+	}
+	var locked app.LockedError
+	if errors.As(err, &locked) {
+		err = canopy.FieldErrors{"current": locked.Error()}
+	}
+	fe, other := formError(err)
+	if other != nil {
+		return other
+	}
+	return w.renderMyDetails(rw, r, http.StatusUnprocessableEntity, form{}, form{}, form{Values: url.Values{}, Errors: fe})
 }
 
 // EmailConfirmPage shows the Continue button of a confirmation link;
