@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/store"
@@ -32,28 +34,16 @@ func (a *App) AddEndUserBy(ctx context.Context, v Viewer, customer canopy.OrgID,
 	if err := mayManage(v, c.Org); err != nil {
 		return err
 	}
-	fe := canopy.FieldErrors{}
-	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
-	if len(first) > 100 {
-		fe.Add("first_name", "Use at most 100 characters.")
-	}
-	if len(last) > 100 {
-		fe.Add("last_name", "Use at most 100 characters.")
-	}
 	settings, err := customerSettings(ctx, a.store, c.Org)
 	if err != nil {
 		return err
 	}
 	email = strings.ToLower(strings.TrimSpace(email))
-	_, domain, _ := strings.Cut(email, "@")
-	if validEmail(email) && settings[canopy.SettingDomainLock].On() {
-		ok := domain == c.Domain
-		for _, d := range c.Domains {
-			ok = ok || d == domain
-		}
-		if !ok {
-			fe.Add("email", fmt.Sprintf("Domain Lock: %s takes addresses at %s only.", c.Name, strings.Join(append([]string{c.Domain}, c.Domains...), ", ")))
-		}
+	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
+	fe := canopy.FieldErrors{}
+	checkEndUserNames(fe, first, last)
+	if validEmail(email) {
+		checkDomainLock(fe, c, settings, email)
 	}
 	if err := fe.Err(); err != nil {
 		return err
@@ -89,4 +79,122 @@ func (a *App) SetEndUserActive(ctx context.Context, v Viewer, customer canopy.Or
 			map[string]bool{"active": before.Active}, map[string]bool{"active": active}, now))
 		return err
 	})
+}
+
+// checkEndUserNames adds the errors of an end user's first and last names.
+func checkEndUserNames(fe canopy.FieldErrors, first, last string) {
+	if utf8.RuneCountInString(first) > 100 {
+		fe.Add("first_name", "Use at most 100 characters.")
+	}
+	if utf8.RuneCountInString(last) > 100 {
+		fe.Add("last_name", "Use at most 100 characters.")
+	}
+}
+
+// checkDomainLock refuses an address outside the customer's domains when
+// its Domain Lock is on.
+func checkDomainLock(fe canopy.FieldErrors, c canopy.Customer, settings map[canopy.SettingKey]canopy.SettingValue, email string) {
+	if !settings[canopy.SettingDomainLock].On() {
+		return
+	}
+	_, domain, _ := strings.Cut(email, "@")
+	domains := append([]string{c.Domain}, c.Domains...)
+	if !slices.Contains(domains, domain) {
+		fe.Add("email", fmt.Sprintf("Domain Lock: %s takes addresses at %s only.", c.Name, strings.Join(domains, ", ")))
+	}
+}
+
+// EndUser returns one end user of a customer the viewer manages.
+func (a *App) EndUser(ctx context.Context, v Viewer, customer canopy.OrgID, id int64) (store.EndUser, error) {
+	c, err := a.store.Org(ctx, v.Scope(), customer)
+	if err != nil {
+		return store.EndUser{}, err
+	}
+	if err := mayManage(v, c); err != nil {
+		return store.EndUser{}, err
+	}
+	return a.store.EndUser(ctx, v.Scope(), c.ID, id)
+}
+
+// EndUserChange is an edit of an end user; a nil field stays as it is.
+type EndUserChange struct {
+	Email, FirstName, LastName *string
+}
+
+// UpdateEndUser edits an end user's address and names. The address must
+// be free in the customer and, when it changes, inside the Domain Lock
+// (an address kept as it was is not refused because the lock came later).
+// A changed address ends the user's portal sessions and unused links: they
+// were sent to, or opened by, whoever held the old address. The change and
+// its change-log entry (the changed fields before and after) commit
+// together; an edit that changes nothing writes nothing. Status, and so
+// the Active Users count, is untouched.
+func (a *App) UpdateEndUser(ctx context.Context, v Viewer, customer canopy.OrgID, id int64, in EndUserChange) (store.EndUser, error) {
+	now := a.clock.Now()
+	var saved store.EndUser
+	err := a.store.InTx(ctx, func(tx *store.Tx) error {
+		c, err := tx.Customer(ctx, v.Scope(), customer)
+		if err != nil {
+			return err
+		}
+		if err := mayManage(v, c.Org); err != nil {
+			return err
+		}
+		before, err := tx.EndUser(ctx, c.ID, id)
+		if err != nil {
+			return err
+		}
+		after := before
+		if in.Email != nil {
+			after.Email = strings.ToLower(strings.TrimSpace(*in.Email))
+		}
+		if in.FirstName != nil {
+			after.FirstName = strings.TrimSpace(*in.FirstName)
+		}
+		if in.LastName != nil {
+			after.LastName = strings.TrimSpace(*in.LastName)
+		}
+		fe := canopy.FieldErrors{}
+		switch {
+		case after.Email == "":
+			fe.Add("email", "Enter the end user's email address.")
+		case !validEmail(after.Email):
+			fe.Add("email", "Enter an email address such as name@"+c.Domain+".")
+		case after.Email != before.Email:
+			settings, err := customerSettings(ctx, tx, c.Org)
+			if err != nil {
+				return err
+			}
+			checkDomainLock(fe, c, settings, after.Email)
+		}
+		checkEndUserNames(fe, after.FirstName, after.LastName)
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		saved = after
+		was, is := map[string]string{}, map[string]string{}
+		for _, f := range []struct{ key, old, new string }{
+			{"email", before.Email, after.Email}, {"first_name", before.FirstName, after.FirstName}, {"last_name", before.LastName, after.LastName},
+		} {
+			if f.old != f.new {
+				was[f.key], is[f.key] = f.old, f.new
+			}
+		}
+		if len(was) == 0 {
+			return nil
+		}
+		err = tx.UpdateEndUser(ctx, c.ID, after, now)
+		if errors.Is(err, canopy.ErrConflict) {
+			return canopy.FieldErrors{"email": after.Email + " is already an end user of " + c.Name + "."}
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.RecordChange(ctx, change(v.Actor, c.Org, canopy.ActionUpdateUser, "end_user", fmt.Sprint(id), after.Email, was, is, now))
+		return err
+	})
+	if err != nil {
+		return store.EndUser{}, fmt.Errorf("update end user: %w", err)
+	}
+	return saved, nil
 }

@@ -111,3 +111,82 @@ func (a *App) SetGroupManagers(ctx context.Context, v Viewer, customer canopy.Or
 		return err
 	})
 }
+
+// GroupMembersPage is how many members a group page shows at once.
+const GroupMembersPage = 100
+
+// Group returns one group of a customer the viewer manages, with its
+// managers, and a page of its members by email after afterEmail.
+func (a *App) Group(ctx context.Context, v Viewer, customer canopy.OrgID, id int64, afterEmail string) (store.Group, []store.EndUser, error) {
+	c, err := a.store.Org(ctx, v.Scope(), customer)
+	if err != nil {
+		return store.Group{}, nil, err
+	}
+	if c.Kind != canopy.KindCustomer {
+		return store.Group{}, nil, fmt.Errorf("group: %w", canopy.ErrNotFound)
+	}
+	if err := mayManage(v, c); err != nil {
+		return store.Group{}, nil, err
+	}
+	g, err := a.store.Group(ctx, v.Scope(), c.ID, id)
+	if err != nil {
+		return store.Group{}, nil, err
+	}
+	members, err := a.store.GroupMembers(ctx, v.Scope(), c.ID, id, strings.ToLower(afterEmail), GroupMembersPage)
+	if err != nil {
+		return store.Group{}, nil, err
+	}
+	return g, members, nil
+}
+
+// RemoveGroupMembers takes end users, by ID, out of a group. If any of
+// them is not a member, nothing is removed and the field error says so;
+// the removal is logged with the addresses.
+func (a *App) RemoveGroupMembers(ctx context.Context, v Viewer, customer canopy.OrgID, group int64, endUsers []int64) error {
+	slices.Sort(endUsers)
+	endUsers = slices.Compact(endUsers)
+	if len(endUsers) == 0 || len(endUsers) > MaxInvitesAtOnce {
+		return canopy.FieldErrors{"members": fmt.Sprintf("Choose 1 to %d members to remove.", MaxInvitesAtOnce)}
+	}
+	now := a.clock.Now()
+	return a.inCustomer(ctx, v, customer, func(tx *store.Tx, c canopy.Org) error {
+		name, err := tx.GroupName(ctx, c.ID, group)
+		if err != nil {
+			return err
+		}
+		removed, err := tx.RemoveGroupMembers(ctx, c.ID, group, endUsers)
+		if err != nil {
+			return err
+		}
+		if len(removed) < len(endUsers) {
+			return canopy.FieldErrors{"members": fmt.Sprintf("%d of the chosen end users are not members of %s (removed meanwhile?). Nothing was removed: reload the page and choose again.",
+				len(endUsers)-len(removed), name)}
+		}
+		emails := make([]string, 0, len(removed))
+		for _, id := range endUsers {
+			emails = append(emails, removed[id])
+		}
+		_, err = tx.RecordChange(ctx, change(v.Actor, c, canopy.ActionRemoveGroupMember, "group", fmt.Sprint(group), name,
+			map[string]any{"removed": emails}, nil, now))
+		return err
+	})
+}
+
+// DeleteGroup deletes a group of end users (the end users stay); the
+// change log keeps its name, member count and managers.
+func (a *App) DeleteGroup(ctx context.Context, v Viewer, customer canopy.OrgID, group int64) error {
+	now := a.clock.Now()
+	return a.inCustomer(ctx, v, customer, func(tx *store.Tx, c canopy.Org) error {
+		g, err := tx.DeleteGroup(ctx, c.ID, group)
+		if err != nil {
+			return err
+		}
+		managers := make([]string, len(g.Managers))
+		for i, m := range g.Managers {
+			managers[i] = m.Email
+		}
+		_, err = tx.RecordChange(ctx, change(v.Actor, c, canopy.ActionRemoveUserGroup, "group", fmt.Sprint(group), g.Name,
+			map[string]any{"name": g.Name, "members": g.Members, "managers": managers}, nil, now))
+		return err
+	})
+}

@@ -228,3 +228,60 @@ func (tx *Tx) CreateEndUsers(ctx context.Context, customer canopy.OrgID, users [
 	}
 	return ids, nil
 }
+
+// EndUser returns an end user of customer (in scope).
+func (s *Store) EndUser(ctx context.Context, scope canopy.Scope, customer canopy.OrgID, id int64) (EndUser, error) {
+	lo, hi := scope.Bounds()
+	u, err := scanEndUser(s.r.QueryRowContext(ctx, `SELECT `+endUserColumns+` FROM end_users u JOIN orgs o ON o.id = u.customer_id
+		WHERE u.id = $1 AND u.customer_id = $2 AND o.path >= $3 AND o.path < $4`, id, customer, lo, hi))
+	if err != nil {
+		return EndUser{}, notFound("end user", err)
+	}
+	return u, nil
+}
+
+// EndUser returns an end user of customer inside the transaction.
+func (tx *Tx) EndUser(ctx context.Context, customer canopy.OrgID, id int64) (EndUser, error) {
+	u, err := scanEndUser(tx.QueryRowContext(ctx, `SELECT `+endUserColumns+` FROM end_users u WHERE u.id = $1 AND u.customer_id = $2`, id, customer))
+	if err != nil {
+		return EndUser{}, notFound("end user", err)
+	}
+	return u, nil
+}
+
+// UpdateEndUser saves an end user's address and names; an address another
+// end user of the customer has is ErrConflict. A new address spends the
+// unused portal links and ends the portal sessions of the old one.
+func (tx *Tx) UpdateEndUser(ctx context.Context, customer canopy.OrgID, u EndUser, now time.Time) error {
+	var old string
+	if err := tx.QueryRowContext(ctx, `SELECT email FROM end_users WHERE id = $1 AND customer_id = $2`, u.ID, customer).Scan(&old); err != nil {
+		return notFound("end user", err)
+	}
+	email := strings.ToLower(strings.TrimSpace(u.Email))
+	if email != old {
+		var taken int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM end_users WHERE customer_id = $1 AND email = $2`, customer, email).Scan(&taken); err != nil {
+			return fmt.Errorf("update end user: %w", err)
+		}
+		if taken > 0 {
+			return fmt.Errorf("end user %s: %w", email, canopy.ErrConflict)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE end_users SET email = $3, first_name = $4, last_name = $5, updated_at = $6 WHERE id = $1 AND customer_id = $2`,
+		u.ID, customer, email, u.FirstName, u.LastName, now.UnixMilli())
+	if isUniqueViolation(err) {
+		return fmt.Errorf("end user %s: %w", email, canopy.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("update end user: %w", err)
+	}
+	if email != old {
+		if _, err := tx.ExecContext(ctx, `UPDATE portal_links SET used_at = $2 WHERE end_user_id = $1 AND used_at IS NULL`, u.ID, now.UnixMilli()); err != nil {
+			return fmt.Errorf("spend portal links: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM portal_sessions WHERE end_user_id = $1`, u.ID); err != nil {
+			return fmt.Errorf("end portal sessions: %w", err)
+		}
+	}
+	return nil
+}
