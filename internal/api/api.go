@@ -50,6 +50,7 @@ func Handler(d Deps) http.Handler {
 	a.registerChangeLog(h)
 	a.registerUsers(h)
 	a.registerMyDetails(h)
+	a.registerGroups(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), ctxKeyRequest{}, r))
 		if public(r) {

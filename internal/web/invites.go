@@ -55,6 +55,7 @@ func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app
 			return err
 		}
 		data["EndUsers"] = endUsers
+		data["EndUsersBack"] = endUsersBack(r.URL.Query())
 		groups, err := w.app.Groups(r.Context(), v, c.ID)
 		if err != nil {
 			return err
@@ -310,6 +311,12 @@ func (w *Web) groupAction(act func(r *http.Request, v app.Viewer, c canopy.Custo
 			return canopy.FieldErrors{"form": "The form could not be read."}
 		}
 		err = act(r, v, c)
+		// The group page's forms return there.
+		onGroupPage := r.PostFormValue("from") == "group"
+		if err == nil && onGroupPage {
+			http.Redirect(rw, r, fmt.Sprintf("/customers/%s/groups/%s?done=group-saved", c.TenantID, r.PathValue("id")), http.StatusSeeOther)
+			return nil
+		}
 		if err == nil {
 			http.Redirect(rw, r, fmt.Sprintf("/customers/%s/users?done=group-saved#groups", c.TenantID), http.StatusSeeOther)
 			return nil
@@ -317,6 +324,13 @@ func (w *Web) groupAction(act func(r *http.Request, v app.Viewer, c canopy.Custo
 		fe, other := formError(err)
 		if other != nil {
 			return other
+		}
+		if onGroupPage {
+			id, err := pathID(r)
+			if err != nil {
+				return err
+			}
+			return w.renderGroup(rw, r, v, c, id, "", http.StatusUnprocessableEntity, fe)
 		}
 		return w.renderCustomerUsers(rw, r, v, c, http.StatusUnprocessableEntity, usersTab{Extra: map[string]any{"GroupErrors": fe}})
 	}
