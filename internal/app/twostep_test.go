@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -164,6 +165,63 @@ func TestAdminResendsRegistrationAndResetsTwoStep(t *testing.T) {
 		entries, _ := s.Changes(ctx, canopy.ScopeOf(f.mspA), f.mspA.ID, canopy.ChangeFilter{Actions: []canopy.Action{canopy.ActionReset2FA, canopy.ActionRegistrationResent}})
 		if len(entries) != 2 {
 			t.Errorf("change log has %d reset/resend entries; want 2", len(entries))
+		}
+	})
+}
+
+// A person who uses two customers must enrol in two-step verification at
+// their next sign-in as soon as either enforces it, wherever they sign in
+// (strictest wins), and is free again when neither does. Customer
+// enforcement follows the customer's setting, inherited or overridden.
+func TestTwoStepStrictestWinsAcrossCustomers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := setup(t, s)
+		ctx := context.Background()
+		msps := map[canopy.OrgID]app.Viewer{f.custA.ID: viewer(f.mspA, 900, canopy.RoleMSPAdmin), f.custB.ID: viewer(f.mspB, 901, canopy.RoleMSPAdmin)}
+		set := func(c canopy.Org, key canopy.SettingKey, on bool) {
+			t.Helper()
+			if err := f.app.SetCustomerSetting(ctx, msps[c.ID], c.ID, key, fmt.Sprint(on), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Ann joins Alpha, then Beta (whose Domain Lock is off).
+		set(f.custB, canopy.SettingDomainLock, false)
+		for _, c := range []canopy.Org{f.custA, f.custB} {
+			if _, err := f.app.InviteUsers(ctx, msps[c.ID], c.ID, app.InviteInput{Addresses: "ann@alpha.example"}); err != nil {
+				t.Fatal(err)
+			}
+			in := app.AcceptInput{Name: "Ann", Password: pw, Confirm: pw, SecurityQuestion: "Pet?", SecurityAnswer: "Rex"}
+			if _, err := f.app.AcceptInvitation(ctx, invitationToken(t, s, "ann@alpha.example"), in, "", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustEnrol := func() bool {
+			t.Helper()
+			session, err := f.app.SignInPassword(ctx, "ann@alpha.example", pw, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := f.app.Authenticate(ctx, session, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v.MustEnrolTwoStep
+		}
+		if mustEnrol() {
+			t.Error("enrolment required while no customer enforces it")
+		}
+		set(f.custB, canopy.SettingEnforceTwoStep, true)
+		if !mustEnrol() {
+			t.Error("Beta enforces two-step: Ann must enrol")
+		}
+		set(f.custB, canopy.SettingEnforceTwoStep, false)
+		set(f.custA, canopy.SettingEnforceTwoStep, true)
+		if !mustEnrol() {
+			t.Error("Alpha enforces two-step: Ann must enrol")
+		}
+		set(f.custA, canopy.SettingEnforceTwoStep, false)
+		if mustEnrol() {
+			t.Error("enrolment still required after both stopped enforcing")
 		}
 	})
 }

@@ -37,11 +37,14 @@ type world struct {
 	staffA, staffCus store.Person
 }
 
-func newWorld(t testing.TB, s *store.Store) world {
+func newWorld(t testing.TB, s *store.Store) world { return newWorldAt(t, s, nil) }
+
+// newWorldAt is newWorld on a given clock (nil: the system's).
+func newWorldAt(t testing.TB, s *store.Store, clock canopy.Clock) world {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := app.New(app.Deps{Store: s, Log: log})
+	a := app.New(app.Deps{Store: s, Log: log, Clock: clock})
 	pages, err := web.New(a, log, web.Options{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
