@@ -135,6 +135,7 @@ type createCustomerInput struct {
 		MaxUsers     int      `json:"max_users,omitempty" doc:"0: no limit"`
 		Modules      []string `json:"modules,omitempty"`
 		DomainLock   *bool    `json:"domain_lock,omitempty" doc:"Default: the MSP's customer default"`
+		AdminEmail   string   `json:"admin_email,omitempty" doc:"Invite this address as the customer's Admin"`
 		MSP          string   `json:"msp,omitempty" doc:"Tenant ID of the MSP it belongs to (distributor and platform staff); an MSP's staff may leave it out"`
 	}
 }
@@ -252,7 +253,7 @@ func (a *api) registerCustomers(h huma.API) {
 			v := viewer(ctx)
 			b := in.Body
 			ci := app.CustomerInput{Name: b.Name, Domain: b.Domain, ExtraDomains: strings.Join(b.ExtraDomains, "\n"), Plan: canopy.Plan(b.Plan),
-				MaxUsers: b.MaxUsers, Modules: modules(b.Modules), DomainLock: b.DomainLock}
+				MaxUsers: b.MaxUsers, Modules: modules(b.Modules), DomainLock: b.DomainLock, AdminEmail: b.AdminEmail}
 			if b.MSP != "" {
 				msp, err := a.App.OrgOf(ctx, v, b.MSP)
 				if errors.Is(err, canopy.ErrNotFound) {

@@ -37,6 +37,9 @@ type CustomerInput struct {
 	MaxUsers     int
 	Modules      []canopy.Module
 	DomainLock   *bool // create only; nil: the MSP's default
+	// Create only, optional: the customer's first administrator, invited
+	// as its Admin with the customer.
+	AdminEmail string
 	// Edit only: branding.
 	DisplayName  string
 	PrimaryColor string
@@ -76,6 +79,10 @@ func (in *CustomerInput) validate(fe canopy.FieldErrors) []string {
 		default:
 			domains = append(domains, d)
 		}
+	}
+	in.AdminEmail = strings.ToLower(strings.TrimSpace(in.AdminEmail))
+	if in.AdminEmail != "" && !validEmail(in.AdminEmail) {
+		fe.Add("admin_email", "Enter an email address such as name@example.com, or leave it empty.")
 	}
 	if in.Plan == "" {
 		in.Plan = "standard"
@@ -153,6 +160,9 @@ func (a *App) CreateCustomer(ctx context.Context, v Viewer, in CustomerInput) (c
 	}
 	fe := canopy.FieldErrors{}
 	domains := in.validate(fe)
+	if in.AdminEmail != "" && a.disposable.Address(in.AdminEmail) {
+		fe.Add("admin_email", "A disposable address: give the administrator's permanent one.")
+	}
 	now := a.clock.Now()
 	var created canopy.Org
 	err := a.store.InTx(ctx, func(tx *store.Tx) error {
@@ -201,8 +211,23 @@ func (a *App) CreateCustomer(ctx context.Context, v Viewer, in CustomerInput) (c
 		if err := tx.RefreshTwoStepOfCustomers(ctx, canopy.ScopeOf(created)); err != nil {
 			return err
 		}
-		_, err = tx.RecordChange(ctx, change(v.Actor, created, canopy.ActionCreateCustomer, "customer", created.TenantID, created.Name, nil, after, now))
-		return err
+		entries := []canopy.Change{change(v.Actor, created, canopy.ActionCreateCustomer, "customer", created.TenantID, created.Name, nil, after, now)}
+		if in.AdminEmail != "" {
+			locked := defaults[canopy.SettingDomainLock].On()
+			if in.DomainLock != nil {
+				locked = *in.DomainLock
+			}
+			_, domain, _ := strings.Cut(in.AdminEmail, "@")
+			if locked && !slices.Contains(domains, domain) {
+				return canopy.FieldErrors{"admin_email": "Domain Lock is on: use an address at " + strings.Join(domains, ", ") + ", or turn the lock off."}
+			}
+			entry, err := a.createInvitation(ctx, tx, v, created, in.Name, "", in.AdminEmail, InviteInput{Role: canopy.RoleCustomerAdmin}, now)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, entry)
+		}
+		return tx.RecordChanges(ctx, entries)
 	})
 	if err != nil {
 		return canopy.Customer{}, fmt.Errorf("create customer: %w", err)

@@ -632,3 +632,44 @@ func TestCustomersListPagesEverySort(t *testing.T) {
 		wantField(t, "unknown status", func() error { _, err := f.app.Customers(ctx, admin, store.CustomerQuery{Status: "gold"}); return err }(), "status")
 	})
 }
+
+// Creating a customer with its administrator's address invites them as
+// its Admin in the same transaction; accepting makes them the customer's
+// first Admin. A bad, disposable or locked-out address creates nothing.
+func TestCreateCustomerInvitesItsFirstAdmin(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := setup(t, s)
+		ctx := context.Background()
+		admin := viewer(f.mspA, 900, canopy.RoleMSPAdmin)
+		for addr, field := range map[string]string{"not an address": "admin_email", "boss@mailinator.com": "admin_email", "boss@elsewhere.example": "admin_email"} {
+			var fe canopy.FieldErrors
+			if _, err := f.app.CreateCustomer(ctx, admin, app.CustomerInput{Name: "Gamma", Domain: "gamma.example", AdminEmail: addr}); !errors.As(err, &fe) || fe[field] == "" {
+				t.Errorf("admin %q: %v", addr, err)
+			}
+		}
+		if list, _ := f.app.Customers(ctx, admin, store.CustomerQuery{Search: "Gamma"}); len(list.Rows) != 0 {
+			t.Fatalf("a refused creation left %d customers", len(list.Rows))
+		}
+		c, err := f.app.CreateCustomer(ctx, admin, app.CustomerInput{Name: "Gamma", Domain: "gamma.example", AdminEmail: "Boss@Gamma.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending, err := f.app.PendingInvitations(ctx, admin, c.ID)
+		if err != nil || len(pending) != 1 || pending[0].Email != "boss@gamma.example" || pending[0].Role != canopy.RoleCustomerAdmin {
+			t.Fatalf("pending = %+v, %v", pending, err)
+		}
+		entries, _ := s.Changes(ctx, canopy.ScopeOf(c.Org), c.ID, canopy.ChangeFilter{Actions: []canopy.Action{canopy.ActionCreateCustomer, canopy.ActionInviteSent}})
+		if len(entries) != 2 {
+			t.Errorf("create and invite entries = %d; want 2", len(entries))
+		}
+		in := app.AcceptInput{Name: "Bo Boss", Password: pw, Confirm: pw, SecurityQuestion: "Pet?", SecurityAnswer: "Rex"}
+		boss, err := f.app.AcceptInvitation(ctx, invitationToken(t, s, "boss@gamma.example"), in, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := s.MembershipsOf(ctx, boss)
+		if err != nil || len(ms) != 1 || ms[0].Org.ID != c.ID || ms[0].Roles[0] != string(canopy.RoleCustomerAdmin) {
+			t.Errorf("the first admin's memberships = %+v, %v", ms, err)
+		}
+	})
+}

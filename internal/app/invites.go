@@ -177,21 +177,11 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 				r.Outcome, r.Reason = RefusedMaxUsers, fmt.Sprintf("%s is at its maximum of %d users.", c.Name, c.MaxUsers)
 				continue
 			}
-			token, hash := newToken()
-			inv := store.Invitation{CustomerID: c.ID, Email: r.Address, Role: in.Role, InvitedBy: v.PersonID, InviterName: v.Name,
-				TokenHash: hash, Created: now, Expires: now.Add(InviteTTL)}
-			if in.Role == canopy.RoleCustomerUser {
-				inv.Modules, inv.SubAccounts = in.Modules, in.SubAccounts
-			}
-			id, err := tx.CreateInvitation(ctx, inv)
+			entry, err := a.createInvitation(ctx, tx, v, c.Org, brand, color, r.Address, in, now)
 			if err != nil {
 				return err
 			}
-			if err := a.queueInvitation(ctx, tx, c.Org, brand, color, v.Name, r.Address, in.Role, token, inv.Expires); err != nil {
-				return err
-			}
-			entries = append(entries, change(v.Actor, c.Org, canopy.ActionInviteSent, "invitation", fmt.Sprint(id), r.Address, nil,
-				map[string]any{"role": in.Role, "modules": inv.Modules}, now))
+			entries = append(entries, entry)
 			seats++
 			r.Outcome, r.Reason = Invited, "Invitation sent."
 		}
@@ -201,6 +191,26 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 		return nil, fmt.Errorf("invite users: %w", err)
 	}
 	return results, nil
+}
+
+// createInvitation stores an invitation of addr to c with its grants and
+// queues its mail, in tx; it returns the invite_sent entry to record.
+func (a *App) createInvitation(ctx context.Context, tx *store.Tx, v Viewer, c canopy.Org, brand, color, addr string, in InviteInput, now time.Time) (canopy.Change, error) {
+	token, hash := newToken()
+	inv := store.Invitation{CustomerID: c.ID, Email: addr, Role: in.Role, InvitedBy: v.PersonID, InviterName: v.Name,
+		TokenHash: hash, Created: now, Expires: now.Add(InviteTTL)}
+	if in.Role == canopy.RoleCustomerUser {
+		inv.Modules, inv.SubAccounts = in.Modules, in.SubAccounts
+	}
+	id, err := tx.CreateInvitation(ctx, inv)
+	if err != nil {
+		return canopy.Change{}, err
+	}
+	if err := a.queueInvitation(ctx, tx, c, brand, color, v.Name, addr, in.Role, token, inv.Expires); err != nil {
+		return canopy.Change{}, err
+	}
+	return change(v.Actor, c, canopy.ActionInviteSent, "invitation", fmt.Sprint(id), addr, nil,
+		map[string]any{"role": in.Role, "modules": inv.Modules}, now), nil
 }
 
 // PendingInvitations lists a customer's pending invitations.

@@ -205,7 +205,7 @@ func (w *Web) NewCustomerSubmit(rw http.ResponseWriter, r *http.Request) error {
 	fe := canopy.FieldErrors{}
 	in := customerInput(r, fe)
 	lock := r.PostFormValue("domain_lock") == "on"
-	in.DomainLock = &lock
+	in.DomainLock, in.AdminEmail = &lock, r.PostFormValue("admin_email")
 	if t := r.PostFormValue("msp"); t != "" {
 		msps, err := w.app.MSPs(r.Context(), v)
 		if err != nil {
