@@ -68,14 +68,14 @@ func (a *App) CreateGroup(ctx context.Context, v Viewer, customer canopy.OrgID, 
 // addresses that are not end users of the customer (nothing is added then).
 func (a *App) AddGroupMembers(ctx context.Context, v Viewer, customer canopy.OrgID, group int64, addresses string) error {
 	emails := SplitList(strings.ToLower(addresses))
-	if len(emails) == 0 || len(emails) > MaxInvitesAtOnce {
-		return canopy.FieldErrors{"members": fmt.Sprintf("Enter 1 to %d end users' addresses.", MaxInvitesAtOnce)}
-	}
 	now := a.clock.Now()
 	return a.inCustomer(ctx, v, customer, func(tx *store.Tx, c canopy.Org) error {
 		name, err := tx.GroupName(ctx, c.ID, group)
 		if err != nil {
-			return err
+			return err // another customer's group is not found, whatever the input
+		}
+		if len(emails) == 0 || len(emails) > MaxInvitesAtOnce {
+			return canopy.FieldErrors{"members": fmt.Sprintf("Enter 1 to %d end users' addresses.", MaxInvitesAtOnce)}
 		}
 		missing, err := tx.AddGroupMembers(ctx, c.ID, group, emails)
 		if err != nil {
