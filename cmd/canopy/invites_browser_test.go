@@ -64,15 +64,15 @@ func TestBrowserInviteAcceptAndModuleLimits(t *testing.T) {
 		chromedp.Click(`//button[text()="Sign in"]`), chromedp.WaitVisible(`//h1[text()="Welcome, Nina Patel"]`)))
 	browsertest.Screenshot(t, ctx, "user-home")
 	nav := text(`nav[aria-label=Main]`)
-	if !strings.Contains(nav, "Security awareness training") {
+	if !strings.Contains(nav, "Training") {
 		t.Errorf("navigation %q lacks the granted module", nav)
 	}
-	for _, absent := range []string{"Phishing simulations", "Policy management", "User Management", "Configuration", "Pricing", "Payment", "Customers", "Settings"} {
+	for _, absent := range []string{"Phishing", "Policies", "Reports", "User Management", "Configuration", "Pricing", "Payment", "Customers", "Settings"} {
 		if strings.Contains(nav, absent) {
 			t.Errorf("navigation %q shows %s", nav, absent)
 		}
 	}
-	must(chromedp.Do(ctx, chromedp.Click(`//nav[@aria-label="Main"]//a[text()="Security awareness training"]`), chromedp.WaitVisible(`//h1[text()="Security awareness training"]`)))
+	must(chromedp.Do(ctx, chromedp.Click(`//nav[@aria-label="Main"]//a[text()="Training"]`), chromedp.WaitVisible(`//h1[text()="Security awareness training"]`)))
 	for _, p := range []string{"/modules/phishing", "/modules/policies", customerURL + "/users", customerURL + "/configuration", "/pricing", "/payment", "/customers"} {
 		must(chromedp.Do(ctx, chromedp.Navigate(r.baseURL+p), chromedp.WaitVisible(`h1`)))
 		if h := text(`h1`); h != "Page not found" {

@@ -46,15 +46,16 @@ type Module string
 type ModuleInfo struct {
 	Module Module
 	Label  string
+	Short  string // in the navigation
 }
 
 // Modules lists every module a customer can be given, in display order.
 var Modules = []ModuleInfo{
-	{"training", "Security awareness training"},
-	{"phishing", "Phishing simulations"},
-	{"policies", "Policy management"},
-	{"dark_web", "Dark web monitoring"},
-	{"reports", "Reports"},
+	{"training", "Security awareness training", "Training"},
+	{"phishing", "Phishing simulations", "Phishing"},
+	{"policies", "Policy management", "Policies"},
+	{"dark_web", "Dark web monitoring", "Dark web"},
+	{"reports", "Reports", "Reports"},
 }
 
 // Label is the module as people read it.
@@ -62,6 +63,16 @@ func (m Module) Label() string {
 	for _, known := range Modules {
 		if known.Module == m {
 			return known.Label
+		}
+	}
+	return string(m)
+}
+
+// Short is the module's name in the navigation.
+func (m Module) Short() string {
+	for _, known := range Modules {
+		if known.Module == m {
+			return known.Short
 		}
 	}
 	return string(m)

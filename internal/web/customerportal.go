@@ -22,24 +22,24 @@ func navFor(v *app.Viewer) []NavItem {
 	t := v.Org.TenantID
 	items := []NavItem{{Key: "home", Label: "Home", Path: "/"}}
 	for _, m := range v.Modules {
-		items = append(items, NavItem{Key: "module-" + string(m), Label: m.Label(), Path: "/modules/" + string(m)})
+		items = append(items, NavItem{Key: "module-" + string(m), Label: m.Short(), Path: "/modules/" + string(m),
+			Blurb: m.Label() + "."})
 	}
-	items = append(items, NavItem{Key: "tenants", Label: "Account", Path: "/tenants/" + t,
-		Blurb: "Your account and the sub-accounts you can reach."})
-	if v.Can(app.PermManageCustomerOrg) {
-		items = append(items,
-			NavItem{Key: "customer-users", Label: "User Management", Path: "/customers/" + t + "/users",
-				Blurb: "Invite users, set their permissions, deactivate or remove them; end users and groups."},
-			NavItem{Key: "customer-configuration", Label: "Configuration", Path: "/customers/" + t + "/configuration",
-				Blurb: "Sign-in rules, the end-user portal, Domain Lock and sub-accounts."},
-			NavItem{Key: "customer-changes", Label: "Change log", Path: "/customers/" + t + "/changes",
-				Blurb: "Every change made in the account, by whom and when."},
-			NavItem{Key: "pricing", Label: "Pricing", Path: "/pricing", Soon: true,
-				Blurb: "Your plan and its prices."},
-			NavItem{Key: "payment", Label: "Payment", Path: "/payment", Soon: true,
-				Blurb: "How your account is paid for."})
+	if !v.Can(app.PermManageCustomerOrg) {
+		return append(items, NavItem{Key: "tenants", Label: "Account", Path: "/tenants/" + t,
+			Blurb: "Your account and the sub-accounts you can reach."})
 	}
-	return items
+	// An Admin's Configuration holds the account's tabs: Details,
+	// Configuration (with sub-accounts), Change log and Users.
+	return append(items,
+		NavItem{Key: "customer-users", Label: "User Management", Path: "/customers/" + t + "/users",
+			Blurb: "Invite users, set their permissions, deactivate or remove them; end users and groups."},
+		NavItem{Key: "customer-configuration", Label: "Configuration", Path: "/customers/" + t + "/configuration",
+			Blurb: "Sign-in rules, the end-user portal, Domain Lock, sub-accounts and the change log."},
+		NavItem{Key: "pricing", Label: "Pricing", Path: "/pricing", Soon: true,
+			Blurb: "Your plan and its prices."},
+		NavItem{Key: "payment", Label: "Payment", Path: "/payment", Soon: true,
+			Blurb: "How your account is paid for."})
 }
 
 // ModulePage opens one module of the viewer's customer: 404 unless the

@@ -265,8 +265,11 @@ func (w *Web) customerPage(rw http.ResponseWriter, r *http.Request, v app.Viewer
 	data["CanDelete"] = v.Org.ID != c.ID && v.Can(app.PermDeleteCustomers) && !v.LifecycleRefused(c.MSP)
 	data["Done"] = r.URL.Query().Get("done")
 	nav := "customers"
-	if v.InCustomer() {
-		nav = "customer-" + tab // the customer portal's own entries
+	if v.InCustomer() { // the customer portal's own entries
+		nav = "customer-configuration"
+		if tab == "users" {
+			nav = "customer-users"
+		}
 	}
 	return w.render(rw, r, status, tmpl, page{Title: c.Name, Nav: nav, Data: data})
 }
