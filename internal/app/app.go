@@ -6,6 +6,7 @@ package app
 import (
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/canopy-channel/canopy/internal/auth"
@@ -25,6 +26,7 @@ type App struct {
 	log         *slog.Logger
 	sessionIdle time.Duration
 	sessionMax  time.Duration
+	platform    atomic.Pointer[canopy.Scope] // the whole tree, once read
 }
 
 // Deps are what App needs.

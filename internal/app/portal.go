@@ -23,9 +23,10 @@ const (
 
 // Portal is a customer's end-user portal as its visitors see it.
 type Portal struct {
-	Customer  canopy.Customer
-	Open      bool // the end-user portal is on
-	MagicLink bool // magic-link sign-in is on
+	Customer   canopy.Customer
+	Open       bool // the end-user portal is on
+	MagicLink  bool // magic-link sign-in is on
+	DomainLock bool // links go only to addresses at the customer's domains
 }
 
 // ErrPortalClosed answers a portal that is off, or a tenant that is not a customer.
@@ -36,12 +37,12 @@ func (a *App) PortalOf(ctx context.Context, tenantID string) (Portal, error) {
 	if _, err := uuid.Parse(tenantID); err != nil {
 		return Portal{}, ErrPortalClosed
 	}
-	root, err := a.store.Platform(ctx)
+	all, err := a.platformScope(ctx)
 	if err != nil {
 		return Portal{}, err
 	}
 	// The tenant ID in the URL names the customer; nothing else is read.
-	c, err := a.store.CustomerByTenantID(ctx, canopy.ScopeOf(root), tenantID)
+	c, err := a.store.PortalCustomer(ctx, all, tenantID)
 	if errors.Is(err, canopy.ErrNotFound) {
 		return Portal{}, ErrPortalClosed
 	}
@@ -52,17 +53,34 @@ func (a *App) PortalOf(ctx context.Context, tenantID string) (Portal, error) {
 	if err != nil {
 		return Portal{}, err
 	}
-	p := Portal{Customer: c, Open: settings[canopy.SettingEndUserPortal].On(), MagicLink: settings[canopy.SettingMagicLink].On()}
+	p := Portal{Customer: c, Open: settings[canopy.SettingEndUserPortal].On(), MagicLink: settings[canopy.SettingMagicLink].On(),
+		DomainLock: settings[canopy.SettingDomainLock].On()}
 	if !p.Open || c.Status == canopy.StatusSuspended {
 		return Portal{}, ErrPortalClosed
 	}
 	return p, nil
 }
 
+// platformScope is the whole tree, read once: there is one platform and
+// its path never changes.
+func (a *App) platformScope(ctx context.Context) (canopy.Scope, error) {
+	if s := a.platform.Load(); s != nil {
+		return *s, nil
+	}
+	root, err := a.store.Platform(ctx)
+	if err != nil {
+		return canopy.Scope{}, err
+	}
+	s := canopy.ScopeOf(root)
+	a.platform.Store(&s)
+	return s, nil
+}
+
 // RequestPortalLink mails a magic link to an active end user of the
 // portal's customer. It answers the same whatever the address: unknown,
 // deactivated, outside the Domain Lock or asked too often get no mail,
-// and nothing tells them apart.
+// and nothing tells them apart. The portal's settings are those PortalOf
+// read for this request.
 func (a *App) RequestPortalLink(ctx context.Context, p Portal, email string) error {
 	if !p.MagicLink {
 		return nil
@@ -72,38 +90,37 @@ func (a *App) RequestPortalLink(ctx context.Context, p Portal, email string) err
 		return canopy.FieldErrors{"email": "Enter your work email address, such as name@example.com."}
 	}
 	c := p.Customer
-	settings, err := customerSettings(ctx, a.store, c.Org)
-	if err != nil {
-		return err
-	}
 	_, domain, _ := strings.Cut(email, "@")
-	if settings[canopy.SettingDomainLock].On() && !slices.Contains(append([]string{c.Domain}, c.Domains...), domain) {
+	if p.DomainLock && domain != c.Domain && !slices.Contains(c.Domains, domain) {
 		return nil
-	}
-	u, err := a.store.EndUserByEmail(ctx, c.ID, email)
-	if errors.Is(err, canopy.ErrNotFound) || (err == nil && !u.Active) {
-		return nil
-	}
-	if err != nil {
-		return err
 	}
 	now := a.clock.Now()
-	if n, err := a.store.RecentPortalLinks(ctx, u.ID, now.Add(-PortalLinkTTL)); err != nil || n >= portalLinksPerUser {
+	since := now.Add(-PortalLinkTTL)
+	// One read answers the common refusals without taking the writer; the
+	// INSERT checks activity and the limit again, atomically.
+	u, recent, err := a.store.EndUserForLink(ctx, c.ID, email, since)
+	if errors.Is(err, canopy.ErrNotFound) || (err == nil && (!u.Active || recent >= portalLinksPerUser)) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	token, hash := newToken()
-	link := a.baseURL + "/portal/" + c.TenantID + "/link/" + token
-	return a.store.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.CreatePortalLink(ctx, hash, u.ID, c.ID, now, now.Add(PortalLinkTTL)); err != nil {
-			return err
-		}
-		msg, err := mail.Letter{Brand: c.BrandName(), Color: c.PrimaryColor, To: u.Email, Subject: "Your sign-in link for " + c.BrandName(),
-			Greeting:    "Hello " + u.Name() + ",",
-			Paragraphs:  []string{"Here is your link to " + c.BrandName() + "'s training portal."},
-			ActionLabel: "Open the portal", ActionURL: link,
-			After: []string{"The link works once, for 15 minutes. If you did not ask for it, ignore this email."},
-		}.Message()
-		if err != nil {
+	// The mail is written before the transaction: it is most of the work
+	// and holds no lock.
+	msg, err := mail.Letter{Brand: c.BrandName(), Color: c.PrimaryColor, To: u.Email, Subject: "Your sign-in link for " + c.BrandName(),
+		Greeting:    "Hello " + u.Name() + ",",
+		Paragraphs:  []string{"Here is your link to " + c.BrandName() + "'s training portal."},
+		ActionLabel: "Open the portal", ActionURL: a.baseURL + "/portal/" + c.TenantID + "/link/" + token,
+		After: []string{"The link works once, for 15 minutes. If you did not ask for it, ignore this email."},
+	}.Message()
+	if err != nil {
+		return err
+	}
+	return a.store.InBatchedTx(ctx, func(tx *store.Tx) error {
+		created, err := tx.CreatePortalLink(ctx, store.PortalLink{TokenHash: hash, EndUserID: u.ID, CustomerID: c.ID,
+			Created: now, Expiry: now.Add(PortalLinkTTL), Limit: portalLinksPerUser, Since: since})
+		if err != nil || !created {
 			return err
 		}
 		_, err = a.outbox.Queue(ctx, tx, c.ID, "portal_link", msg)
@@ -130,16 +147,10 @@ func (a *App) CheckPortalLink(ctx context.Context, p Portal, token string) (stor
 func (a *App) RedeemPortalLink(ctx context.Context, p Portal, token string) (string, error) {
 	now := a.clock.Now()
 	session, hash := newToken()
-	err := a.store.InTx(ctx, func(tx *store.Tx) error {
-		u, err := tx.SpendPortalLink(ctx, hashToken(token), p.Customer.ID, now)
-		if errors.Is(err, canopy.ErrNotFound) {
-			return ErrPortalLinkUnusable
-		}
-		if err != nil {
-			return err
-		}
-		return tx.CreatePortalSession(ctx, hash, u, now, now.Add(portalSessionTTL))
-	})
+	err := a.store.SpendPortalLink(ctx, hashToken(token), p.Customer.ID, now, hash, now.Add(portalSessionTTL))
+	if errors.Is(err, canopy.ErrNotFound) {
+		return "", ErrPortalLinkUnusable
+	}
 	if err != nil {
 		return "", err
 	}

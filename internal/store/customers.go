@@ -156,20 +156,27 @@ const customerDetailColumns = `, c.plan_type, COALESCE(c.max_users, 0), c.module
 // Customer returns the customer id, which must lie in scope, with its
 // domains, MSP and distributor.
 func (s *Store) Customer(ctx context.Context, scope canopy.Scope, id canopy.OrgID) (canopy.Customer, error) {
-	return customerWhere(ctx, s.r, scope, `o.id = $3`, id)
+	return customerWhere(ctx, s.r, scope, `o.id = $3`, id, true)
 }
 
 // Customer is Store.Customer inside a write transaction.
 func (tx *Tx) Customer(ctx context.Context, scope canopy.Scope, id canopy.OrgID) (canopy.Customer, error) {
-	return customerWhere(ctx, tx, scope, `o.id = $3`, id)
+	return customerWhere(ctx, tx, scope, `o.id = $3`, id, true)
 }
 
 // CustomerByTenantID returns the customer with that public tenant ID if it lies in scope.
 func (s *Store) CustomerByTenantID(ctx context.Context, scope canopy.Scope, tenantID string) (canopy.Customer, error) {
-	return customerWhere(ctx, s.r, scope, `o.tenant_id = $3`, tenantID)
+	return customerWhere(ctx, s.r, scope, `o.tenant_id = $3`, tenantID, true)
 }
 
-func customerWhere(ctx context.Context, q querier, scope canopy.Scope, cond string, arg any) (canopy.Customer, error) {
+// PortalCustomer returns the customer with the public tenant ID if it lies
+// in scope, with its domains but not its MSP and distributor, which an
+// end-user portal never shows: one read fewer on every portal request.
+func (s *Store) PortalCustomer(ctx context.Context, scope canopy.Scope, tenantID string) (canopy.Customer, error) {
+	return customerWhere(ctx, s.r, scope, `o.tenant_id = $3`, tenantID, false)
+}
+
+func customerWhere(ctx context.Context, q querier, scope canopy.Scope, cond string, arg any, parents bool) (canopy.Customer, error) {
 	lo, hi := scope.Bounds()
 	var c canopy.Customer
 	var modules, beforeSuspend string
@@ -182,28 +189,11 @@ func customerWhere(ctx context.Context, q querier, scope canopy.Scope, cond stri
 	}
 	c.Org = org
 	c.Modules = splitModules(modules)
-	// The MSP and distributor are read unscoped: a customer's own admins see
-	// their parents' names on the Configuration tab, never their contents.
-	rows, err := q.QueryContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.id IN ($1, $2)`, mspID, distID)
-	if err != nil {
-		return canopy.Customer{}, fmt.Errorf("customer parents: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		p, err := scanOrg(rows)
-		if err != nil {
-			return canopy.Customer{}, fmt.Errorf("customer parents: %w", err)
-		}
-		if p.ID == mspID {
-			c.MSP = p
-		} else {
-			c.Distributor = p
+	if parents {
+		if err := customerParents(ctx, q, &c, mspID, distID); err != nil {
+			return canopy.Customer{}, err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return canopy.Customer{}, err
-	}
-	rows.Close()
 	drows, err := q.QueryContext(ctx, `SELECT domain FROM customer_domains WHERE customer_id = $1 AND is_primary = $2 ORDER BY domain`, c.ID, false)
 	if err != nil {
 		return canopy.Customer{}, fmt.Errorf("customer domains: %w", err)
@@ -417,4 +407,27 @@ func (tx *Tx) Branding(ctx context.Context, org canopy.Org) (name, color string,
 		display = org.Name
 	}
 	return display, color, nil
+}
+
+// customerParents reads a customer's MSP and distributor into c. They are
+// read unscoped: a customer's own admins see their parents' names on the
+// Configuration tab, never their contents.
+func customerParents(ctx context.Context, q querier, c *canopy.Customer, mspID, distID canopy.OrgID) error {
+	rows, err := q.QueryContext(ctx, `SELECT `+orgColumns+orgFrom+`WHERE o.id IN ($1, $2)`, mspID, distID)
+	if err != nil {
+		return fmt.Errorf("customer parents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanOrg(rows)
+		if err != nil {
+			return fmt.Errorf("customer parents: %w", err)
+		}
+		if p.ID == mspID {
+			c.MSP = p
+		} else {
+			c.Distributor = p
+		}
+	}
+	return rows.Err()
 }

@@ -47,23 +47,52 @@ func (s *Store) EndUserByEmail(ctx context.Context, customer canopy.OrgID, email
 	return u, nil
 }
 
-// RecentPortalLinks counts the links issued to an end user since a time.
-func (s *Store) RecentPortalLinks(ctx context.Context, endUser int64, since time.Time) (int, error) {
-	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM portal_links WHERE end_user_id = $1 AND created_at > $2`, endUser, since.UnixMilli()).Scan(&n); err != nil {
-		return 0, fmt.Errorf("recent portal links: %w", err)
+// EndUserForLink returns customer's end user with that address and how
+// many portal links they were issued after since, in one read.
+func (s *Store) EndUserForLink(ctx context.Context, customer canopy.OrgID, email string, since time.Time) (EndUser, int, error) {
+	var u EndUser
+	var status string
+	var links int
+	err := s.r.QueryRowContext(ctx, `SELECT `+endUserColumns+`,
+		(SELECT COUNT(*) FROM portal_links l WHERE l.end_user_id = u.id AND l.created_at > $3)
+		FROM end_users u WHERE u.customer_id = $1 AND u.email = $2`,
+		customer, strings.ToLower(strings.TrimSpace(email)), since.UnixMilli()).Scan(&u.ID, &u.CustomerID, &u.Email, &u.FirstName, &u.LastName, &status, &links)
+	if err != nil {
+		return EndUser{}, 0, notFound("end user", err)
 	}
-	return n, nil
+	u.Active = status == "active"
+	return u, links, nil
 }
 
-// CreatePortalLink stores a magic link for an end user of customer.
-func (tx *Tx) CreatePortalLink(ctx context.Context, hash string, endUser int64, customer canopy.OrgID, now, expires time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO portal_links (token_hash, end_user_id, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		hash, endUser, customer, now.UnixMilli(), expires.UnixMilli())
+// PortalLink is a magic link to store: for an end user of a customer,
+// refused once the user holds Limit links created after Since.
+type PortalLink struct {
+	TokenHash       string
+	EndUserID       int64
+	CustomerID      canopy.OrgID
+	Created, Expiry time.Time
+	Limit           int
+	Since           time.Time
+}
+
+// CreatePortalLink stores a magic link if its end user is still an active
+// user of the link's customer and holds fewer than l.Limit links since
+// l.Since; it reports whether it did. The count is read in the INSERT, so
+// transactions in a row cannot exceed the limit.
+func (tx *Tx) CreatePortalLink(ctx context.Context, l PortalLink) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO portal_links (token_hash, end_user_id, customer_id, created_at, expires_at)
+		SELECT $1, u.id, u.customer_id, $4, $5 FROM end_users u
+		WHERE u.id = $2 AND u.customer_id = $3 AND u.status = 'active'
+		AND (SELECT COUNT(*) FROM portal_links l WHERE l.end_user_id = u.id AND l.created_at > $6) < $7`,
+		l.TokenHash, l.EndUserID, l.CustomerID, l.Created.UnixMilli(), l.Expiry.UnixMilli(), l.Since.UnixMilli(), l.Limit)
 	if err != nil {
-		return fmt.Errorf("portal link: %w", err)
+		return false, fmt.Errorf("portal link: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("portal link: %w", err)
+	}
+	return n == 1, nil
 }
 
 // PeekPortalLink returns the active end user of a usable link for customer
@@ -77,30 +106,36 @@ func (s *Store) PeekPortalLink(ctx context.Context, hash string, customer canopy
 	return u, nil
 }
 
-// SpendPortalLink marks a usable link of customer used and returns its
-// active end user.
-func (tx *Tx) SpendPortalLink(ctx context.Context, hash string, customer canopy.OrgID, now time.Time) (EndUser, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `UPDATE portal_links SET used_at = $3 WHERE token_hash = $1 AND customer_id = $2 AND used_at IS NULL AND expires_at > $3
-		RETURNING end_user_id`, hash, customer, now.UnixMilli()).Scan(&id)
-	if err != nil {
-		return EndUser{}, notFound("portal link", err)
+// SpendPortalLink marks a usable link of customer used and opens a portal
+// session for its end user, if that user is still active; ErrNotFound
+// otherwise, and nothing changes. On SQLite it runs in InBatchedTx; on
+// PostgreSQL it is one statement (a statement is its own transaction).
+func (s *Store) SpendPortalLink(ctx context.Context, hash string, customer canopy.OrgID, now time.Time, sessionHash string, sessionExpiry time.Time) error {
+	const usable = `token_hash = $1 AND customer_id = $2 AND used_at IS NULL AND expires_at > $3
+		AND EXISTS (SELECT 1 FROM end_users u WHERE u.id = portal_links.end_user_id AND u.status = 'active')`
+	if s.dialect == Postgres {
+		var id int64
+		err := s.w.QueryRowContext(ctx, `WITH spent AS (UPDATE portal_links SET used_at = $3 WHERE `+usable+` RETURNING end_user_id, customer_id)
+			INSERT INTO portal_sessions (token_hash, end_user_id, customer_id, created_at, expires_at)
+			SELECT $4, end_user_id, customer_id, $3, $5 FROM spent RETURNING end_user_id`,
+			hash, customer, now.UnixMilli(), sessionHash, sessionExpiry.UnixMilli()).Scan(&id)
+		if err != nil {
+			return notFound("portal link", err)
+		}
+		return nil
 	}
-	u, err := scanEndUser(tx.QueryRowContext(ctx, `SELECT `+endUserColumns+` FROM end_users u WHERE u.id = $1 AND u.status = 'active'`, id))
-	if err != nil {
-		return EndUser{}, notFound("end user", err)
-	}
-	return u, nil
-}
-
-// CreatePortalSession opens a portal session.
-func (tx *Tx) CreatePortalSession(ctx context.Context, hash string, u EndUser, now, expires time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO portal_sessions (token_hash, end_user_id, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		hash, u.ID, u.CustomerID, now.UnixMilli(), expires.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("portal session: %w", err)
-	}
-	return nil
+	return s.InBatchedTx(ctx, func(tx *Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `UPDATE portal_links SET used_at = $3 WHERE `+usable+` RETURNING end_user_id`, hash, customer, now.UnixMilli()).Scan(&id)
+		if err != nil {
+			return notFound("portal link", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO portal_sessions (token_hash, end_user_id, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+			sessionHash, id, customer, now.UnixMilli(), sessionExpiry.UnixMilli()); err != nil {
+			return fmt.Errorf("portal session: %w", err)
+		}
+		return nil
+	})
 }
 
 // PortalSession returns the active end user of a live portal session of customer.

@@ -29,6 +29,7 @@ type Store struct {
 	w          querier // single writes outside a transaction
 	readCache  *stmtCache
 	writeCache *stmtCache
+	batch      batcher // InBatchedTx's queue (SQLite)
 }
 
 // Options tune Open.
