@@ -104,7 +104,8 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 	}
 	now := a.clock.Now()
 	var results []InviteResult
-	err := a.store.InTx(ctx, func(tx *store.Tx) error {
+	// Concurrent invitations share a commit on SQLite; each stays all or nothing.
+	err := a.store.InBatchedTx(ctx, func(tx *store.Tx) error {
 		results = results[:0]
 		c, err := tx.Customer(ctx, v.Scope(), customer)
 		if err != nil {
@@ -151,16 +152,19 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 		if err != nil {
 			return err
 		}
-		used, open, err := tx.Seats(ctx, c.ID)
-		if err != nil {
-			return err
+		seats := 0 // counted only against a maximum
+		if c.MaxUsers > 0 {
+			used, open, err := tx.Seats(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			seats = used + open
 		}
-		seats := used + open
-		brand, color, err := tx.Branding(ctx, c.Org)
-		if err != nil {
-			return err
-		}
-		var entries []canopy.Change
+		brand, color := c.BrandName(), c.PrimaryColor
+		// Invitations, their mails and their entries are written in
+		// multi-row statements once every address is decided.
+		var invs []store.Invitation
+		var msgs []mail.Message
 		for i := range results {
 			r := &results[i]
 			if r.Outcome != "" {
@@ -177,13 +181,25 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 				r.Outcome, r.Reason = RefusedMaxUsers, fmt.Sprintf("%s is at its maximum of %d users.", c.Name, c.MaxUsers)
 				continue
 			}
-			entry, err := a.createInvitation(ctx, tx, v, c.Org, brand, color, r.Address, in, now)
+			inv, msg, err := a.newInvitation(v, c.Org, brand, color, r.Address, in, now)
 			if err != nil {
 				return err
 			}
-			entries = append(entries, entry)
+			invs, msgs = append(invs, inv), append(msgs, msg)
 			seats++
 			r.Outcome, r.Reason = Invited, "Invitation sent."
+		}
+		ids, err := tx.CreateInvitations(ctx, invs)
+		if err != nil {
+			return err
+		}
+		if _, err := a.outbox.QueueAll(ctx, tx, c.ID, "invitation", msgs); err != nil {
+			return err
+		}
+		entries := make([]canopy.Change, len(invs))
+		for i, inv := range invs {
+			entries[i] = change(v.Actor, c.Org, canopy.ActionInviteSent, "invitation", fmt.Sprint(ids[inv.Email]), inv.Email, nil,
+				map[string]any{"role": in.Role, "modules": inv.Modules}, now)
 		}
 		return tx.RecordChanges(ctx, entries)
 	})
@@ -193,23 +209,34 @@ func (a *App) InviteUsers(ctx context.Context, v Viewer, customer canopy.OrgID, 
 	return results, nil
 }
 
-// createInvitation stores an invitation of addr to c with its grants and
-// queues its mail, in tx; it returns the invite_sent entry to record.
-func (a *App) createInvitation(ctx context.Context, tx *store.Tx, v Viewer, c canopy.Org, brand, color, addr string, in InviteInput, now time.Time) (canopy.Change, error) {
+// newInvitation builds an invitation of addr to c, with its grants, and
+// its mail.
+func (a *App) newInvitation(v Viewer, c canopy.Org, brand, color, addr string, in InviteInput, now time.Time) (store.Invitation, mail.Message, error) {
 	token, hash := newToken()
 	inv := store.Invitation{CustomerID: c.ID, Email: addr, Role: in.Role, InvitedBy: v.PersonID, InviterName: v.Name,
 		TokenHash: hash, Created: now, Expires: now.Add(InviteTTL)}
 	if in.Role == canopy.RoleCustomerUser {
 		inv.Modules, inv.SubAccounts = in.Modules, in.SubAccounts
 	}
-	id, err := tx.CreateInvitation(ctx, inv)
+	msg, err := a.invitationMail(brand, color, v.Name, addr, in.Role, token, inv.Expires)
+	return inv, msg, err
+}
+
+// createInvitation stores one invitation of addr to c and queues its mail,
+// in tx; it returns the invite_sent entry to record.
+func (a *App) createInvitation(ctx context.Context, tx *store.Tx, v Viewer, c canopy.Org, brand, color, addr string, in InviteInput, now time.Time) (canopy.Change, error) {
+	inv, msg, err := a.newInvitation(v, c, brand, color, addr, in, now)
 	if err != nil {
 		return canopy.Change{}, err
 	}
-	if err := a.queueInvitation(ctx, tx, c, brand, color, v.Name, addr, in.Role, token, inv.Expires); err != nil {
+	ids, err := tx.CreateInvitations(ctx, []store.Invitation{inv})
+	if err != nil {
 		return canopy.Change{}, err
 	}
-	return change(v.Actor, c, canopy.ActionInviteSent, "invitation", fmt.Sprint(id), addr, nil,
+	if _, err := a.outbox.Queue(ctx, tx, c.ID, "invitation", msg); err != nil {
+		return canopy.Change{}, err
+	}
+	return change(v.Actor, c, canopy.ActionInviteSent, "invitation", fmt.Sprint(ids[inv.Email]), addr, nil,
 		map[string]any{"role": in.Role, "modules": inv.Modules}, now), nil
 }
 
@@ -225,14 +252,19 @@ func (a *App) PendingInvitations(ctx context.Context, v Viewer, customer canopy.
 	return a.store.PendingInvitationsOf(ctx, v.Scope(), c.ID, 500)
 }
 
-// queueInvitation writes an invitation mail to the outbox in tx.
-func (a *App) queueInvitation(ctx context.Context, tx *store.Tx, c canopy.Org, brand, color, inviter, to string, role canopy.Role, token string, expires time.Time) error {
-	msg, err := mail.Letter{Brand: brand, Color: color, To: to, Subject: "You are invited to " + brand + " on Canopy",
+// invitationMail writes an invitation's mail.
+func (a *App) invitationMail(brand, color, inviter, to string, role canopy.Role, token string, expires time.Time) (mail.Message, error) {
+	return mail.Letter{Brand: brand, Color: color, To: to, Subject: "You are invited to " + brand + " on Canopy",
 		Greeting:    "Hello,",
 		Paragraphs:  []string{inviter + " invites you to " + brand + "'s account on Canopy as " + role.Label() + ".", "Accept the invitation and choose your password."},
 		ActionLabel: "Accept the invitation", ActionURL: a.baseURL + "/invitations/" + token,
 		After: []string{"The link works once, until " + expires.Format("2 January 2006 at 15:04") + " (UTC). If it has expired, ask " + inviter + " to resend it."},
 	}.Message()
+}
+
+// queueInvitation writes an invitation mail to the outbox in tx.
+func (a *App) queueInvitation(ctx context.Context, tx *store.Tx, c canopy.Org, brand, color, inviter, to string, role canopy.Role, token string, expires time.Time) error {
+	msg, err := a.invitationMail(brand, color, inviter, to, role, token, expires)
 	if err != nil {
 		return err
 	}

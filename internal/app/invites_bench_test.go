@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/canopy-channel/canopy/internal/app"
@@ -33,6 +34,27 @@ func BenchmarkBulkInvite(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "invitations/s")
+		})
+	}
+}
+
+// BenchmarkInvite (W13, single): one address per call, from 4×GOMAXPROCS
+// goroutines (an admin's form, or the API, per call), each call timed.
+func BenchmarkInvite(b *testing.B) {
+	for _, d := range storetest.Engines {
+		b.Run(string(d), func(b *testing.B) {
+			s := storetest.Open(b, d)
+			f := setup(b, s)
+			admin := app.Viewer{Org: f.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}, Name: "Maya"}
+			var next atomic.Int64
+			b.SetParallelism(4)
+			measureParallel(b, "invitations", func() error {
+				results, err := f.app.InviteUsers(context.Background(), admin, f.custA.ID, app.InviteInput{Addresses: fmt.Sprintf("single%d@alpha.example", next.Add(1))})
+				if err == nil && results[0].Outcome != app.Invited {
+					err = fmt.Errorf("outcome %s", results[0].Outcome)
+				}
+				return err
+			})
 		})
 	}
 }

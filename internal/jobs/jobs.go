@@ -116,6 +116,23 @@ func Enqueue(ctx context.Context, tx *store.Tx, now time.Time, kind string, payl
 	return err
 }
 
+// EnqueueMany adds jobs of one kind in tx, as Enqueue adds one, in
+// multi-row statements: payloads[i] with uniqueKeys[i] (empty: none).
+func EnqueueMany(ctx context.Context, tx *store.Tx, now time.Time, kind string, payloads []any, uniqueKeys []string, runAt time.Time) error {
+	if len(payloads) != len(uniqueKeys) {
+		return fmt.Errorf("enqueue %s: %d payloads, %d keys", kind, len(payloads), len(uniqueKeys))
+	}
+	batch := make([]store.NewJob, len(payloads))
+	for i, p := range payloads {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("enqueue %s: %w", kind, err)
+		}
+		batch[i] = store.NewJob{Kind: kind, Payload: string(b), UniqueKey: uniqueKeys[i], RunAt: runAt}
+	}
+	return tx.EnqueueJobs(ctx, batch, now)
+}
+
 // Tick enqueues the current period of every schedule. Every replica ticks;
 // the unique key lets exactly one insert win.
 func (r *Runner) Tick(ctx context.Context) error {

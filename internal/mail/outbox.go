@@ -43,9 +43,7 @@ type deliverPayload struct {
 func (o *Outbox) Queue(ctx context.Context, tx *store.Tx, org canopy.OrgID, kind string, m Message) (int64, error) {
 	now := o.clock.Now()
 	if m.MessageID == "" {
-		b := make([]byte, 12)
-		rand.Read(b)
-		m.MessageID = "<" + hex.EncodeToString(b) + "@" + o.domain + ">"
+		m.MessageID = o.messageID()
 	}
 	id, err := tx.AddMail(ctx, store.Mail{OrgID: org, Kind: kind, To: m.To, FromName: m.FromName, Subject: m.Subject,
 		Text: m.Text, HTML: m.HTML, MessageID: m.MessageID}, now)
@@ -56,6 +54,37 @@ func (o *Outbox) Queue(ctx context.Context, tx *store.Tx, org canopy.OrgID, kind
 		return 0, err
 	}
 	return id, nil
+}
+
+// QueueAll writes many mails of one kind into the outbox and enqueues
+// their deliveries, all in tx, as Queue does one, in multi-row statements.
+func (o *Outbox) QueueAll(ctx context.Context, tx *store.Tx, org canopy.OrgID, kind string, msgs []Message) ([]int64, error) {
+	now := o.clock.Now()
+	rows := make([]store.Mail, len(msgs))
+	for i, m := range msgs {
+		if m.MessageID == "" {
+			m.MessageID = o.messageID()
+		}
+		rows[i] = store.Mail{OrgID: org, Kind: kind, To: m.To, FromName: m.FromName, Subject: m.Subject, Text: m.Text, HTML: m.HTML, MessageID: m.MessageID}
+	}
+	ids, err := tx.AddMails(ctx, rows, now)
+	if err != nil {
+		return nil, err
+	}
+	payloads, keys := make([]any, len(ids)), make([]string, len(ids))
+	for i, id := range ids {
+		payloads[i], keys[i] = deliverPayload{MailID: id}, fmt.Sprintf("mail:%d", id)
+	}
+	if err := jobs.EnqueueMany(ctx, tx, now, DeliverJob, payloads, keys, now); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func (o *Outbox) messageID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return "<" + hex.EncodeToString(b) + "@" + o.domain + ">"
 }
 
 // Register adds the delivery handler to a job runner.

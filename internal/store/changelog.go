@@ -236,8 +236,9 @@ func scanChange(rows *sql.Rows) (canopy.Change, error) {
 // the transaction of the changes (bulk work: imports, large invitations).
 func (tx *Tx) RecordChanges(ctx context.Context, changes []canopy.Change) error {
 	const cols = 17
-	for start := 0; start < len(changes); start += 100 {
-		chunk := changes[start:min(start+100, len(changes))]
+	perInsert := tx.rowsPerInsert(cols)
+	for start := 0; start < len(changes); start += perInsert {
+		chunk := changes[start:min(start+perInsert, len(changes))]
 		args := make([]any, 0, len(chunk)*cols)
 		rows := make([]string, len(chunk))
 		for i, c := range chunk {

@@ -88,3 +88,14 @@ func checkSQLiteDir(path string) error {
 	}
 	return nil
 }
+
+// rowsPerInsert is how many rows of cols values one multi-row INSERT
+// takes. SQLite finds each numbered parameter by a linear scan, so a
+// statement's cost grows with the square of its parameters: its
+// statements stay near 350. PostgreSQL pays per round trip instead.
+func (tx *Tx) rowsPerInsert(cols int) int {
+	if tx.dialect == SQLite {
+		return max(1, 350/cols)
+	}
+	return max(1, 5000/cols)
+}

@@ -91,23 +91,6 @@ func (tx *Tx) Seats(ctx context.Context, customer canopy.OrgID) (members, pendin
 	return members, pending, nil
 }
 
-// CreateInvitation stores a pending invitation; a second pending one for the
-// same address and customer is ErrConflict.
-func (tx *Tx) CreateInvitation(ctx context.Context, in Invitation) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO invitations (customer_id, email, role, modules, sub_accounts, invited_by, inviter_name, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		in.CustomerID, strings.ToLower(in.Email), string(in.Role), joinModules(in.Modules), joinIDs(in.SubAccounts),
-		nullInt(int64(in.InvitedBy)), in.InviterName, in.TokenHash, in.Created.UnixMilli(), in.Expires.UnixMilli()).Scan(&id)
-	if isUniqueViolation(err) {
-		return 0, fmt.Errorf("invitation for %s: %w", in.Email, canopy.ErrConflict)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("create invitation: %w", err)
-	}
-	return id, nil
-}
-
 // PendingInvitationsOf lists a customer's pending invitations (the customer
 // must lie in scope), newest first, at most limit.
 func (s *Store) PendingInvitationsOf(ctx context.Context, scope canopy.Scope, customer canopy.OrgID, limit int) ([]Invitation, error) {
@@ -316,4 +299,48 @@ func (tx *Tx) SetMembershipStatus(ctx context.Context, scope canopy.Scope, perso
 		}
 	}
 	return before, nil
+}
+
+// CreateInvitations stores pending invitations in multi-row statements and
+// returns their IDs by email; an address already pending at the customer
+// is ErrConflict (and the caller's transaction must roll back).
+func (tx *Tx) CreateInvitations(ctx context.Context, invs []Invitation) (map[string]int64, error) {
+	ids := make(map[string]int64, len(invs))
+	per := tx.rowsPerInsert(10)
+	for start := 0; start < len(invs); start += per {
+		chunk := invs[start:min(start+per, len(invs))]
+		args := make([]any, 0, 10*len(chunk))
+		rows := make([]string, len(chunk))
+		for i, in := range chunk {
+			n := len(args)
+			rows[i] = fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
+			args = append(args, in.CustomerID, strings.ToLower(in.Email), string(in.Role), joinModules(in.Modules), joinIDs(in.SubAccounts),
+				nullInt(int64(in.InvitedBy)), in.InviterName, in.TokenHash, in.Created.UnixMilli(), in.Expires.UnixMilli())
+		}
+		res, err := tx.QueryContext(ctx, `INSERT INTO invitations (customer_id, email, role, modules, sub_accounts, invited_by, inviter_name, token_hash, created_at, expires_at)
+			VALUES `+strings.Join(rows, ", ")+` RETURNING id, email`, args...)
+		if err != nil {
+			if isUniqueViolation(err) {
+				return nil, fmt.Errorf("create invitations: %w", canopy.ErrConflict)
+			}
+			return nil, fmt.Errorf("create invitations: %w", err)
+		}
+		for res.Next() {
+			var id int64
+			var email string
+			if err := res.Scan(&id, &email); err != nil {
+				res.Close()
+				return nil, fmt.Errorf("create invitations: %w", err)
+			}
+			ids[email] = id
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			if isUniqueViolation(err) {
+				return nil, fmt.Errorf("create invitations: %w", canopy.ErrConflict)
+			}
+			return nil, fmt.Errorf("create invitations: %w", err)
+		}
+	}
+	return ids, nil
 }

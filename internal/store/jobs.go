@@ -83,6 +83,37 @@ func (tx *Tx) EnqueueJob(ctx context.Context, j NewJob, now time.Time) (id int64
 	return id, true, nil
 }
 
+// EnqueueJobs adds jobs in the caller's transaction in multi-row
+// statements, as EnqueueJob adds one; a UniqueKey already present is
+// skipped.
+func (tx *Tx) EnqueueJobs(ctx context.Context, jobs []NewJob, now time.Time) error {
+	per := tx.rowsPerInsert(6)
+	for start := 0; start < len(jobs); start += per {
+		chunk := jobs[start:min(start+per, len(jobs))]
+		args := make([]any, 0, 6*len(chunk))
+		rows := make([]string, len(chunk))
+		for i, j := range chunk {
+			if j.MaxAttempts <= 0 {
+				j.MaxAttempts = 10
+			}
+			if j.Payload == "" {
+				j.Payload = "{}"
+			}
+			if j.RunAt.IsZero() {
+				j.RunAt = now
+			}
+			n := len(args)
+			rows[i] = fmt.Sprintf("($%d, $%d, $%d, 'queued', $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+			args = append(args, j.Kind, j.Payload, nullString(j.UniqueKey), j.MaxAttempts, j.RunAt.UnixMilli(), now.UnixMilli())
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, payload, unique_key, state, max_attempts, run_at, created_at)
+			VALUES `+strings.Join(rows, ", ")+` ON CONFLICT (unique_key) DO NOTHING`, args...); err != nil {
+			return fmt.Errorf("enqueue jobs: %w", err)
+		}
+	}
+	return nil
+}
+
 // ClaimJobs claims up to n due jobs of the given kinds for owner until
 // now+lease. A job is due when it is queued and its time has come, or when it
 // is running under a lease that has expired (its worker died). The claim is a

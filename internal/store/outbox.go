@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/canopy-channel/canopy/internal/canopy"
@@ -49,6 +50,55 @@ func (tx *Tx) AddMail(ctx context.Context, m Mail, now time.Time) (int64, error)
 		return 0, fmt.Errorf("add mail: %w", err)
 	}
 	return id, nil
+}
+
+// AddMails writes mails into the outbox in multi-row statements inside the
+// change's transaction and returns their IDs in the order given; the
+// caller enqueues their delivery in the same transaction. Each mail needs
+// its own MessageID.
+func (tx *Tx) AddMails(ctx context.Context, mails []Mail, now time.Time) ([]int64, error) {
+	ids := make([]int64, 0, len(mails))
+	per := tx.rowsPerInsert(10)
+	for start := 0; start < len(mails); start += per {
+		chunk := mails[start:min(start+per, len(mails))]
+		args := make([]any, 0, 10*len(chunk))
+		rows := make([]string, len(chunk))
+		index := make(map[string]int, len(chunk))
+		for i, m := range chunk {
+			if m.State == "" {
+				m.State = MailQueued
+			}
+			n := len(args)
+			rows[i] = fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
+			args = append(args, nullInt(int64(m.OrgID)), m.Kind, m.To, m.FromName, m.Subject, m.Text, m.HTML, m.MessageID, m.State, now.UnixMilli())
+			index[m.MessageID] = i
+		}
+		if len(index) != len(chunk) {
+			return nil, fmt.Errorf("add mails: message IDs repeat")
+		}
+		// RETURNING order is not promised: rows are matched by Message-ID.
+		res, err := tx.QueryContext(ctx, `INSERT INTO outbox (org_id, kind, to_addr, from_name, subject, text_body, html_body, message_id, state, created_at)
+			VALUES `+strings.Join(rows, ", ")+` RETURNING id, message_id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("add mails: %w", err)
+		}
+		got := make([]int64, len(chunk))
+		for res.Next() {
+			var id int64
+			var messageID string
+			if err := res.Scan(&id, &messageID); err != nil {
+				res.Close()
+				return nil, fmt.Errorf("add mails: %w", err)
+			}
+			got[index[messageID]] = id
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return nil, fmt.Errorf("add mails: %w", err)
+		}
+		ids = append(ids, got...)
+	}
+	return ids, nil
 }
 
 const mailColumns = `id, COALESCE(org_id, 0), kind, to_addr, from_name, subject, text_body, html_body, message_id, state, attempts, last_error, created_at, sent_at`
