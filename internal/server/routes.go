@@ -11,7 +11,11 @@ func (s *server) routes() http.Handler {
 	w := s.Web
 	signedIn := func(h http.Handler) http.Handler { return w.RequireSession(h) }
 	// Attempts to guess passwords, codes and links: 20 a minute per address.
-	attempts := newIPLimiter(20, 20).throttle
+	perMinute := 20
+	if s.AttemptsPerMinute > 0 {
+		perMinute = s.AttemptsPerMinute
+	}
+	attempts := newIPLimiter(perMinute, perMinute).throttle
 
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.healthz)

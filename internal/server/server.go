@@ -25,6 +25,10 @@ type Deps struct {
 	Log   *slog.Logger
 	// TLS makes the server send Strict-Transport-Security.
 	TLS bool
+	// AttemptsPerMinute throttles each client address on the routes that
+	// guess passwords, codes and links; zero means 20, the production
+	// value. Load runs from one address raise it.
+	AttemptsPerMinute int
 }
 
 type server struct {

@@ -37,20 +37,31 @@ type world struct {
 	staffA, staffCus store.Person
 }
 
-func newWorld(t testing.TB, s *store.Store) world { return newWorldAt(t, s, nil) }
+func newWorld(t testing.TB, s *store.Store) world { return newWorldWith(t, s, worldOptions{}) }
 
 // newWorldAt is newWorld on a given clock (nil: the system's).
 func newWorldAt(t testing.TB, s *store.Store, clock canopy.Clock) world {
+	return newWorldWith(t, s, worldOptions{clock: clock})
+}
+
+// worldOptions change newWorld's defaults (the system clock, the
+// production throttle).
+type worldOptions struct {
+	clock             canopy.Clock
+	attemptsPerMinute int
+}
+
+func newWorldWith(t testing.TB, s *store.Store, o worldOptions) world {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := app.New(app.Deps{Store: s, Log: log, Clock: clock})
+	a := app.New(app.Deps{Store: s, Log: log, Clock: o.clock})
 	pages, err := web.New(a, log, web.Options{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := world{app: a}
-	w.srv = httptest.NewServer(server.NewServer(server.Deps{Store: s, Web: pages, Log: log,
+	w.srv = httptest.NewServer(server.NewServer(server.Deps{Store: s, Web: pages, Log: log, AttemptsPerMinute: o.attemptsPerMinute,
 		API: api.Handler(api.Deps{App: a, Log: log, CookieName: web.SessionCookie})}))
 	t.Cleanup(w.srv.Close)
 	root, err := a.CreatePlatform(ctx, "Canopy")
