@@ -89,7 +89,7 @@ func (a *App) RemoveAccountUser(ctx context.Context, v Viewer, customer canopy.O
 }
 
 // Permissions are what a customer's user may do there: Admin, or User with
-// modules and sub-accounts (none: the customer's own pages only).
+// modules and sub-accounts (none: all of them).
 type Permissions struct {
 	Role        canopy.Role
 	Modules     []canopy.Module

@@ -97,7 +97,7 @@ type Viewer struct {
 	// are the modules the viewer may open — all of the customer's for an
 	// Admin, those granted and still available for a User. SubAccounts,
 	// when not nil, are the only sub-accounts (with what lies beneath
-	// them) a User may see.
+	// them) a User may see; a User granted none sees them all.
 	Modules         []canopy.Module
 	SubAccounts     []canopy.OrgID
 	customerModules []canopy.Module

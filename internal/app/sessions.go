@@ -166,7 +166,9 @@ func (a *App) Authenticate(ctx context.Context, token, ip, userAgent string) (Vi
 					v.Modules = append(v.Modules, m)
 				}
 			}
-			v.SubAccounts = append([]canopy.OrgID{}, sess.GrantedSubAccounts...)
+			if len(sess.GrantedSubAccounts) > 0 { // none chosen: the whole account
+				v.SubAccounts = sess.GrantedSubAccounts
+			}
 		}
 	}
 	return v, nil

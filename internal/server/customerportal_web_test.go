@@ -121,6 +121,21 @@ func TestCustomerUserSeesOnlyWhatIsGranted(t *testing.T) {
 			t.Errorf("Uma's account page (%d) lists the wrong sub-accounts: %s", code, between(body, "<main", "</main>"))
 		}
 
+		// A User granted no sub-accounts reaches the whole account.
+		ned, err := w.app.AddStaff(ctx, sys, all, app.NewStaff{OrgID: w.custA.ID, Name: "Ned", Email: "ned@alpha.example", Roles: []canopy.Role{canopy.RoleCustomerUser}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nedC := w.client(t, ned.ID, w.custA.ID)
+		for _, sa := range []canopy.Org{north, north2, south} {
+			if code, _ := fetch(t, nedC, w.srv.URL+"/tenants/"+sa.TenantID); code != 200 {
+				t.Errorf("Ned (no sub-accounts chosen) GET %s = %d", sa.Name, code)
+			}
+		}
+		if _, body := fetch(t, nedC, w.srv.URL+"/"); strings.Contains(body, "/modules/") {
+			t.Error("Ned, granted no modules, has modules in his navigation")
+		}
+
 		// The change takes effect at her next page: Admin now.
 		if code, _, _ := send(t, cora, "POST", permURL, url.Values{"role": {"customer_admin"}}); code != 303 {
 			t.Fatalf("making Uma an Admin: %d", code)

@@ -121,6 +121,7 @@ func (w *Web) EmailConfirmSubmit(rw http.ResponseWriter, r *http.Request) error 
 	case err == nil:
 		return w.render(rw, r, http.StatusOK, "email_confirm", page{Title: "Address changed", Data: map[string]any{"Done": c.NewEmail}})
 	case errors.Is(err, canopy.ErrNotFound):
+		w.log.WarnContext(r.Context(), "unusable email confirmation link presented", "ip", clientIP(r))
 		return w.render(rw, r, http.StatusGone, "email_confirm", page{Title: "Confirm your new address", Data: map[string]any{"Unusable": true}})
 	case errors.Is(err, canopy.ErrForbidden):
 		return w.render(rw, r, http.StatusForbidden, "email_confirm", page{Title: "Confirm your new address", Data: map[string]any{"Refused": err.Error()}})
