@@ -76,6 +76,12 @@ func (a *App) platformScope(ctx context.Context) (canopy.Scope, error) {
 	return s, nil
 }
 
+// PortalLogo returns the portal's customer's logo (ErrNotFound without one).
+func (a *App) PortalLogo(ctx context.Context, p Portal) (string, []byte, error) {
+	ct, body, _, err := a.store.Logo(ctx, canopy.ScopeOf(p.Customer.Org), p.Customer.ID)
+	return ct, body, err
+}
+
 // RequestPortalLink mails a magic link to an active end user of the
 // portal's customer. It answers the same whatever the address: unknown,
 // deactivated, outside the Domain Lock or asked too often get no mail,

@@ -243,3 +243,53 @@ func TestSubAccountPages(t *testing.T) {
 		}
 	})
 }
+
+// The portal shows the customer's branding to visitors who are not signed
+// in: its logo and a stylesheet of its colour (the CSP forbids inline
+// style); a customer without them gets neither.
+func TestPortalBranding(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		anon := &http.Client{}
+		base := w.srv.URL + "/portal/" + w.custA.TenantID
+		if _, body := fetch(t, anon, base); strings.Contains(body, "brand.css") || strings.Contains(body, "/logo") {
+			t.Error("an unbranded portal links a logo or a brand stylesheet")
+		}
+		if code, _ := fetch(t, anon, base+"/logo"); code != 404 {
+			t.Errorf("logo of a customer without one: %d", code)
+		}
+		maya := app.Viewer{PersonID: w.staffA.ID, Org: w.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}, Actor: canopy.System("test")}
+		c, err := w.app.Customer(ctx, maya, w.custA.TenantID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.app.UpdateCustomer(ctx, maya, c.ID, app.CustomerInput{Name: c.Name, Domain: c.Domain, Plan: c.Plan, Modules: c.Modules,
+			DisplayName: "Alpha Learning", PrimaryColor: "#AA3300"}); err != nil {
+			t.Fatal(err)
+		}
+		png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+		if err := w.app.SetCustomerLogo(ctx, maya, c.ID, png); err != nil {
+			t.Fatal(err)
+		}
+		_, body := fetch(t, anon, base)
+		if !strings.Contains(body, "Alpha Learning") || !strings.Contains(body, base[len(w.srv.URL):]+"/brand.css") || !strings.Contains(body, base[len(w.srv.URL):]+"/logo") {
+			t.Errorf("the branded portal page lacks its name, stylesheet or logo")
+		}
+		resp, err := anon.Get(base + "/logo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" {
+			t.Errorf("logo: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if code, css := fetch(t, anon, base+"/brand.css"); code != 200 || !strings.Contains(css, "#aa3300") {
+			t.Errorf("brand.css: %d %q", code, css)
+		}
+		// Beta's portal shows none of Alpha's branding.
+		if _, body := fetch(t, anon, w.srv.URL+"/portal/"+w.custB.TenantID); strings.Contains(body, "Alpha Learning") || strings.Contains(body, "brand.css") {
+			t.Error("Beta's portal shows Alpha's branding")
+		}
+	})
+}

@@ -54,6 +54,8 @@ func (s *server) routes() http.Handler {
 
 	// End-user portals: magic-link sign-in only, by customer tenant ID.
 	mux.Handle("GET /portal/{tenant}", w.Handle(w.PortalHome))
+	mux.Handle("GET /portal/{tenant}/logo", w.Handle(w.PortalLogo))
+	mux.Handle("GET /portal/{tenant}/brand.css", w.Handle(w.PortalBrand))
 	mux.Handle("POST /portal/{tenant}/link", attempts(w.Handle(w.PortalLinkRequest)))
 	mux.Handle("GET /portal/{tenant}/link/{token}", w.Handle(w.PortalLinkPage))
 	mux.Handle("POST /portal/{tenant}/link/{token}", attempts(w.Handle(w.PortalLinkRedeem)))

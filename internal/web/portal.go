@@ -2,8 +2,10 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 
 	"github.com/canopy-channel/canopy/internal/app"
 	"github.com/canopy-channel/canopy/internal/canopy"
@@ -17,6 +19,41 @@ func (w *Web) portalOf(r *http.Request) (app.Portal, error) {
 }
 
 func portalPath(p app.Portal) string { return "/portal/" + p.Customer.TenantID }
+
+// PortalLogo serves the customer's logo to its portal's visitors.
+func (w *Web) PortalLogo(rw http.ResponseWriter, r *http.Request) error {
+	p, err := w.portalOf(r)
+	if err != nil {
+		return err
+	}
+	ct, body, err := w.app.PortalLogo(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	rw.Header().Set("Content-Type", ct)
+	rw.Header().Set("Cache-Control", "public, max-age=300")
+	rw.Header().Set("Content-Security-Policy", "default-src 'none'")
+	_, err = rw.Write(body)
+	return err
+}
+
+// PortalBrand is the portal's stylesheet of the customer's colour (the
+// pages' CSP allows no inline style); the colour was validated as
+// #rrggbb when it was saved.
+func (w *Web) PortalBrand(rw http.ResponseWriter, r *http.Request) error {
+	p, err := w.portalOf(r)
+	if err != nil {
+		return err
+	}
+	rw.Header().Set("Content-Type", "text/css; charset=utf-8")
+	rw.Header().Set("Cache-Control", "public, max-age=300")
+	if c := p.Customer.PrimaryColor; brandColor.MatchString(c) {
+		fmt.Fprintf(rw, ".portal h1 { color: %[1]s; }\n.portal .button:not(.secondary) { background: %[1]s; border-color: %[1]s; }\n.portal { border-top: 4px solid %[1]s; }\n", c)
+	}
+	return nil
+}
+
+var brandColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 // PortalHome is a customer's end-user portal: the sign-in request for
 // visitors, the user's home once signed in.
