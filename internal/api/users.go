@@ -36,7 +36,9 @@ type AccountUser struct {
 	Email   string   `json:"email"`
 	Role    string   `json:"role"`
 	Modules []string `json:"modules"`
-	Status  string   `json:"status" enum:"active,deactivated"`
+	// SubAccounts are tenant IDs; empty: the whole account.
+	SubAccounts []string `json:"sub_accounts"`
+	Status      string   `json:"status" enum:"active,deactivated"`
 }
 
 // EndUser is an end user of a customer.
@@ -54,6 +56,8 @@ type inviteInput struct {
 		Addresses []string `json:"addresses" maxItems:"10000" doc:"At most 10,000 at once"`
 		Role      string   `json:"role,omitempty" enum:"customer_user,customer_admin," doc:"User (default) or Admin"`
 		Modules   []string `json:"modules,omitempty" doc:"For Users: the modules granted"`
+		// Tenant IDs of the customer's sub-accounts; none: the whole account.
+		SubAccounts []string `json:"sub_accounts,omitempty" doc:"For Users: tenant IDs of the sub-accounts granted (none: the whole account)"`
 	}
 }
 
@@ -138,8 +142,12 @@ func (a *api) registerUsers(h huma.API) {
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
+			subs, err := a.subAccountIDs(ctx, id, in.Body.SubAccounts)
+			if err != nil {
+				return nil, a.problem(ctx, err)
+			}
 			results, err := a.App.InviteUsers(ctx, viewer(ctx), id, app.InviteInput{Addresses: strings.Join(in.Body.Addresses, "\n"),
-				Role: canopy.Role(in.Body.Role), Modules: modules(in.Body.Modules)})
+				Role: canopy.Role(in.Body.Role), Modules: modules(in.Body.Modules), SubAccounts: subs})
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
@@ -201,6 +209,14 @@ func (a *api) registerUsers(h huma.API) {
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
+			subs, err := a.App.SubAccounts(ctx, viewer(ctx), id)
+			if err != nil {
+				return nil, a.problem(ctx, err)
+			}
+			tenantOf := make(map[canopy.OrgID]string, len(subs))
+			for _, o := range subs {
+				tenantOf[o.ID] = o.TenantID
+			}
 			out := &accountUsersOutput{}
 			out.Body.Items = []AccountUser{}
 			for _, u := range append(active, deactivated...) {
@@ -208,7 +224,14 @@ func (a *api) registerUsers(h huma.API) {
 				for j, m := range u.Modules {
 					mods[j] = string(m)
 				}
-				out.Body.Items = append(out.Body.Items, AccountUser{ID: int64(u.ID), Name: u.Name, Email: u.Email, Role: string(u.Role), Modules: mods, Status: u.Status})
+				granted := []string{}
+				for _, sub := range u.SubAccounts {
+					if t, ok := tenantOf[sub]; ok {
+						granted = append(granted, t)
+					}
+				}
+				out.Body.Items = append(out.Body.Items, AccountUser{ID: int64(u.ID), Name: u.Name, Email: u.Email, Role: string(u.Role),
+					Modules: mods, SubAccounts: granted, Status: u.Status})
 			}
 			return out, nil
 		})

@@ -47,7 +47,10 @@ func TestAPIMyDetailsInvitationPermissionsAndPortal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if code, _, body := apiCall(t, cora, "POST", a+"/invitations", `{"addresses":["ann@alpha.example"],"modules":["training"]}`); code != 200 || !strings.Contains(body, `"invited"`) {
+		if code, _, body := apiCall(t, cora, "POST", a+"/invitations", `{"addresses":["ann@alpha.example"],"sub_accounts":["`+w.custB.TenantID+`"]}`); code != 422 || !strings.Contains(body, "body.sub_accounts") {
+			t.Errorf("inviting with another customer as a sub-account: %d %s", code, body)
+		}
+		if code, _, body := apiCall(t, cora, "POST", a+"/invitations", `{"addresses":["ann@alpha.example"],"modules":["training"],"sub_accounts":["`+north.TenantID+`"]}`); code != 200 || !strings.Contains(body, `"invited"`) {
 			t.Fatalf("invite: %d %s", code, body)
 		}
 		token := tokenIn(t, s, "ann@alpha.example", "/invitations/")
@@ -124,6 +127,9 @@ func TestAPIMyDetailsInvitationPermissionsAndPortal(t *testing.T) {
 		}
 		if code, _, body := apiCall(t, cora, "PUT", perm, `{"role":"customer_user","modules":["training","phishing"],"sub_accounts":["`+north.TenantID+`"]}`); code != 204 {
 			t.Errorf("permissions: %d %s", code, body)
+		}
+		if code, _, body := apiCall(t, cora, "GET", a+"/users", ""); code != 200 || !strings.Contains(body, `"sub_accounts":["`+north.TenantID+`"]`) {
+			t.Errorf("users list with Ann's sub-accounts: %d %s", code, body)
 		}
 		u, err := w.app.AccountUser(ctx, coraV, w.custA.ID, canopy.PersonID(me.ID))
 		if err != nil || len(u.Modules) != 2 || len(u.SubAccounts) != 1 || u.SubAccounts[0] != north.ID {
