@@ -20,6 +20,17 @@ func pathID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// customerObjectOfPage reads the page's customer and the numeric {id} of
+// one of its objects.
+func (w *Web) customerObjectOfPage(r *http.Request) (app.Viewer, canopy.Customer, int64, error) {
+	v, c, err := w.customerOfPage(r)
+	if err != nil {
+		return v, c, 0, err
+	}
+	id, err := pathID(r)
+	return v, c, id, err
+}
+
 // endUsersBack is the end-users list's query (its page, and any search)
 // without the notice, for an edit form to return to the same rows.
 func endUsersBack(q url.Values) string {
@@ -44,11 +55,7 @@ func endUsersReturn(c canopy.Customer, back string, done string, id int64) strin
 
 // EditEndUserPage is the form to edit an end user's address and names.
 func (w *Web) EditEndUserPage(rw http.ResponseWriter, r *http.Request) error {
-	v, c, err := w.customerOfPage(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	v, c, id, err := w.customerObjectOfPage(r)
 	if err != nil {
 		return err
 	}
@@ -64,11 +71,7 @@ func (w *Web) EditEndUserPage(rw http.ResponseWriter, r *http.Request) error {
 // EditEndUserSubmit saves the edit and returns to the row in the list, or
 // shows the form again with each error beside its field.
 func (w *Web) EditEndUserSubmit(rw http.ResponseWriter, r *http.Request) error {
-	v, c, err := w.customerOfPage(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	v, c, id, err := w.customerObjectOfPage(r)
 	if err != nil {
 		return err
 	}
@@ -97,11 +100,7 @@ func (w *Web) EditEndUserSubmit(rw http.ResponseWriter, r *http.Request) error {
 // Remove button each, the forms to add members and choose managers, and
 // Delete.
 func (w *Web) GroupPage(rw http.ResponseWriter, r *http.Request) error {
-	v, c, err := w.customerOfPage(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	v, c, id, err := w.customerObjectOfPage(r)
 	if err != nil {
 		return err
 	}
@@ -127,11 +126,7 @@ func (w *Web) renderGroup(rw http.ResponseWriter, r *http.Request, v app.Viewer,
 // RemoveGroupMembersSubmit takes members out of a group: the one whose
 // Remove button was pressed, or every ticked one.
 func (w *Web) RemoveGroupMembersSubmit(rw http.ResponseWriter, r *http.Request) error {
-	v, c, err := w.customerOfPage(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	v, c, id, err := w.customerObjectOfPage(r)
 	if err != nil {
 		return err
 	}
@@ -167,11 +162,7 @@ func (w *Web) RemoveGroupMembersSubmit(rw http.ResponseWriter, r *http.Request) 
 // DeleteGroupSubmit deletes a group (its end users stay) and returns to
 // the Users tab; the button asks first.
 func (w *Web) DeleteGroupSubmit(rw http.ResponseWriter, r *http.Request) error {
-	v, c, err := w.customerOfPage(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	v, c, id, err := w.customerObjectOfPage(r)
 	if err != nil {
 		return err
 	}
