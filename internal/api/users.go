@@ -93,14 +93,17 @@ type accountUserStatusInput struct {
 }
 
 type endUsersInput struct {
-	Tenant string `path:"tenant"`
-	After  string `query:"after" doc:"Email of the last end user of the previous page"`
+	Tenant   string `path:"tenant"`
+	Q        string `query:"q" maxLength:"200" doc:"Search: email, full name or last name starting with q (case-insensitive). When nothing starts with q (3+ characters), q is searched anywhere instead"`
+	Contains bool   `query:"contains" doc:"Search q anywhere in the email or full name (needs 3+ characters; shorter is searched as a prefix)"`
+	After    string `query:"after" doc:"The next of the previous page (asked with the same q and mode)"`
 }
 
 type endUsersOutput struct {
 	Body struct {
-		Items []EndUser `json:"items"`
-		Next  string    `json:"next,omitempty" doc:"Pass as after for the next page"`
+		Items    []EndUser `json:"items"`
+		Contains bool      `json:"contains,omitempty" doc:"The page was searched anywhere in email and name (asked, or nothing started with q): ask the next page with contains=true"`
+		Next     string    `json:"next,omitempty" doc:"Pass as after for the next page"`
 	}
 }
 
@@ -256,24 +259,22 @@ func (a *api) registerUsers(h huma.API) {
 
 	etags := []string{"End users"}
 	huma.Register(h, huma.Operation{OperationID: "end-users", Method: http.MethodGet, Path: "/api/v1/customers/{tenant}/end-users",
-		Summary: "End users by email, 100 a page", Tags: etags},
+		Summary: "End users by email, 100 a page, or a search (q), 50 a page", Tags: etags},
 		func(ctx context.Context, in *endUsersInput) (*endUsersOutput, error) {
 			id, err := a.customerID(ctx, in.Tenant)
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
-			list, err := a.App.EndUsers(ctx, viewer(ctx), id, in.After)
+			page, err := a.App.EndUsers(ctx, viewer(ctx), id, app.EndUserQuery{Q: in.Q, Contains: in.Contains, After: in.After})
 			if err != nil {
 				return nil, a.problem(ctx, err)
 			}
 			out := &endUsersOutput{}
-			out.Body.Items = make([]EndUser, len(list))
-			for i, u := range list {
+			out.Body.Items = make([]EndUser, len(page.Users))
+			for i, u := range page.Users {
 				out.Body.Items[i] = EndUser{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Active: u.Active}
 			}
-			if len(list) == 100 {
-				out.Body.Next = list[99].Email
-			}
+			out.Body.Contains, out.Body.Next = page.Contains, page.Next
 			return out, nil
 		})
 	huma.Register(h, huma.Operation{OperationID: "add-end-user", Method: http.MethodPost, Path: "/api/v1/customers/{tenant}/end-users",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -12,16 +13,107 @@ import (
 	"github.com/canopy-channel/canopy/internal/store"
 )
 
-// EndUsers lists a customer's end users by email, 100 a page after afterEmail.
-func (a *App) EndUsers(ctx context.Context, v Viewer, customer canopy.OrgID, afterEmail string) ([]store.EndUser, error) {
+// EndUserQuery selects a page of end users.
+type EndUserQuery struct {
+	// Q searches: by prefix of the email, the full name or the last name,
+	// case-insensitively. Empty lists everyone by email.
+	Q string
+	// Contains searches Q anywhere in the email or the full name (it needs
+	// store.MinContains characters; a shorter Q is searched by prefix).
+	Contains bool
+	// After is the Next of the previous page.
+	After string
+}
+
+// EndUserPage is a page of end users.
+type EndUserPage struct {
+	Users []store.EndUser
+	// Contains says the page was searched anywhere in email and name:
+	// asked for, or because a prefix search found nobody. The next page
+	// must be asked in the same mode.
+	Contains bool
+	// Next is the cursor of the following page; empty on the last.
+	Next string
+}
+
+// Page sizes: the plain list keeps its 100 a page; a search shows 50.
+const (
+	endUserListPage   = 100
+	endUserSearchPage = 50
+)
+
+// EndUsers lists a customer's end users by email, or searches them (see
+// EndUserQuery). A prefix search that finds nobody on its first page is
+// retried as a contains search when Q is long enough: someone typing
+// "smith" or "0042" expects "john.smith@…" or "…@acme-0042.example", and
+// an empty page would leave them guessing which mode to ask for. Prefix
+// results come by email; contains results in the order the users were
+// added.
+func (a *App) EndUsers(ctx context.Context, v Viewer, customer canopy.OrgID, q EndUserQuery) (EndUserPage, error) {
 	c, err := a.store.Org(ctx, v.Scope(), customer)
 	if err != nil {
-		return nil, err
+		return EndUserPage{}, err
 	}
 	if err := mayManage(v, c); err != nil {
-		return nil, err
+		return EndUserPage{}, err
 	}
-	return a.store.EndUsersOf(ctx, v.Scope(), c.ID, strings.ToLower(afterEmail), 100)
+	if strings.TrimSpace(q.Q) == "" {
+		users, err := a.store.EndUsersOf(ctx, v.Scope(), c.ID, strings.ToLower(q.After), endUserListPage)
+		if err != nil {
+			return EndUserPage{}, err
+		}
+		page := EndUserPage{Users: users}
+		if len(users) == endUserListPage {
+			page.Next = users[len(users)-1].Email
+		}
+		return page, nil
+	}
+	return a.searchEndUsers(ctx, v.Scope(), c.ID, q)
+}
+
+// SearchEndUsers searches the end users of every customer in the viewer's
+// scope, as EndUsers does for one customer. It needs the right to manage
+// customers, or to manage the viewer's own customer account.
+func (a *App) SearchEndUsers(ctx context.Context, v Viewer, q EndUserQuery) (EndUserPage, error) {
+	if !v.Can(PermManageCustomers) && !(v.Org.Kind == canopy.KindCustomer && v.Can(PermManageCustomerOrg)) {
+		return EndUserPage{}, fmt.Errorf("search end users: %w", canopy.ErrForbidden)
+	}
+	return a.searchEndUsers(ctx, v.Scope(), 0, q)
+}
+
+func (a *App) searchEndUsers(ctx context.Context, scope canopy.Scope, customer canopy.OrgID, q EndUserQuery) (EndUserPage, error) {
+	if len(q.Q) > 200 {
+		return EndUserPage{}, canopy.FieldErrors{"q": "Search with at most 200 characters."}
+	}
+	sq := store.EndUserSearch{Query: q.Q, Contains: q.Contains, Customer: customer, Limit: endUserSearchPage}
+	if q.After != "" {
+		id, email, _ := strings.Cut(q.After, ":")
+		sq.AfterID, _ = strconv.ParseInt(id, 10, 64)
+		sq.AfterEmail = email
+	}
+	users, err := a.store.SearchEndUsers(ctx, scope, sq)
+	if err != nil {
+		return EndUserPage{}, err
+	}
+	contains := sq.SearchMode()
+	if len(users) == 0 && !contains && q.After == "" {
+		sq.Contains = true
+		if sq.SearchMode() {
+			if users, err = a.store.SearchEndUsers(ctx, scope, sq); err != nil {
+				return EndUserPage{}, err
+			}
+			contains = true
+		}
+	}
+	page := EndUserPage{Users: users, Contains: contains}
+	if len(users) == endUserSearchPage {
+		last := users[len(users)-1]
+		page.Next = strconv.FormatInt(last.ID, 10)
+		if !contains {
+			page.Next += ":" + last.Email
+		}
+	}
+	return page, nil
 }
 
 // AddEndUserBy adds one end user to a customer the viewer manages. The

@@ -28,7 +28,8 @@ func TestUpdateEndUser(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		users, err := f.app.EndUsers(ctx, admin, f.custA.ID, "")
+		page, err := f.app.EndUsers(ctx, admin, f.custA.ID, app.EndUserQuery{})
+		users := page.Users
 		if err != nil || len(users) != 2 {
 			t.Fatalf("end users = %+v, %v", users, err)
 		}

@@ -42,7 +42,8 @@ func TestEndUsersKeepActiveUsersRight(t *testing.T) {
 		if got := active(); got != 2 {
 			t.Errorf("active users = %d; want 2", got)
 		}
-		users, err := f.app.EndUsers(ctx, admin, f.custA.ID, "")
+		page, err := f.app.EndUsers(ctx, admin, f.custA.ID, app.EndUserQuery{})
+		users := page.Users
 		if err != nil || len(users) != 2 || users[0].Email != "eve@alpha.example" {
 			t.Fatalf("end users = %+v, %v", users, err)
 		}
@@ -71,7 +72,7 @@ func TestEndUsersKeepActiveUsersRight(t *testing.T) {
 		if err := f.app.SetEndUserActive(ctx, admin, f.custA.ID, 999999, false); !errors.Is(err, canopy.ErrNotFound) {
 			t.Errorf("an unknown end user: %v", err)
 		}
-		if _, err := f.app.EndUsers(ctx, other, f.custA.ID, ""); !errors.Is(err, canopy.ErrNotFound) {
+		if _, err := f.app.EndUsers(ctx, other, f.custA.ID, app.EndUserQuery{}); !errors.Is(err, canopy.ErrNotFound) {
 			t.Errorf("MSP B lists A's end users: %v", err)
 		}
 	})

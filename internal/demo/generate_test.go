@@ -49,6 +49,7 @@ func TestGenerateXS(t *testing.T) {
 		checkTables(t, s, stats, 1)
 		checkInvariants(t, s)
 		checkIndexes(t, s)
+		checkSearchIndex(t, s)
 		checkNormalWritesAfterLoad(t, s)
 	})
 }
@@ -88,7 +89,40 @@ func TestGenerateTwice(t *testing.T) {
 		}
 		checkInvariants(t, s)
 		checkIndexes(t, s)
+		checkSearchIndex(t, s)
 	})
+}
+
+// checkSearchIndex asks a contains search for a string in every address:
+// the trigram index (rebuilt after the load on SQLite, where its triggers
+// were off) must hold every end user.
+func checkSearchIndex(t *testing.T, s *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	root, err := s.Platform(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := store.EndUserSearch{Query: ".example", Contains: true, Limit: 1000}
+	found := 0
+	for {
+		page, err := s.SearchEndUsers(ctx, canopy.ScopeOf(root), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found += len(page)
+		if len(page) < q.Limit {
+			break
+		}
+		q.AfterID = page[len(page)-1].ID
+	}
+	n, err := s.CountRows(ctx, "end_users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(found) != n {
+		t.Errorf("contains search found %d of %d end users after the load", found, n)
+	}
 }
 
 func TestGenerateIsDeterministic(t *testing.T) {
@@ -250,6 +284,11 @@ func checkNormalWritesAfterLoad(t *testing.T, s *store.Store) {
 	})
 	if err != nil {
 		t.Fatalf("ordinary writes after the bulk load: %v", err)
+	}
+	// The search triggers are back: a user added now is found.
+	found, err := s.SearchEndUsers(ctx, all, store.EndUserSearch{Query: "first@after-load", Contains: true})
+	if err != nil || len(found) != 1 {
+		t.Errorf("contains search for a user added after the load = %v, %v; want one", found, err)
 	}
 	if err := s.VerifyActiveUserCounts(ctx); err != nil {
 		t.Error(err)

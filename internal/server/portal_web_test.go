@@ -126,8 +126,8 @@ func TestEndUsersOnTheUsersTab(t *testing.T) {
 			t.Errorf("outside the lock: %d", code)
 		}
 		msp := app.Viewer{Org: w.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
-		users, _ := w.app.EndUsers(ctx, msp, w.custA.ID, "")
-		id := users[0].ID
+		page, _ := w.app.EndUsers(ctx, msp, w.custA.ID, app.EndUserQuery{})
+		id := page.Users[0].ID
 		if _, body := fetch(t, maya, a+"/users"); !strings.Contains(body, "eve@alpha.example") || !strings.Contains(body, "1 are active") {
 			t.Error("the Users tab lacks the end user or the count")
 		}

@@ -49,7 +49,10 @@ type bulkTable struct {
 	// deferrable: a big table whose secondary indexes (and, on PostgreSQL,
 	// foreign keys) are dropped while it loads empty and rebuilt afterwards.
 	// The small tables keep theirs: rebuilding would cost more than it saves.
+	// On SQLite its triggers are dropped too, and restore rebuilds after
+	// the load what they would have maintained row by row.
 	deferrable bool
+	restore    []string
 }
 
 // bulkTables lists the tables in load order. It is a function so that no
@@ -66,7 +69,7 @@ func bulkTables() []bulkTable {
 			"id", "email", "name", "phone", "created_at", "updated_at"}},
 		{name: tableMemberships, deferrable: true, columns: []string{
 			"person_id", "org_id", "roles", "status", "created_at"}},
-		{name: tableEndUsers, identity: true, deferrable: true, columns: []string{
+		{name: tableEndUsers, identity: true, deferrable: true, restore: sqliteSearchRebuild(), columns: []string{
 			"id", "customer_id", "email", "first_name", "last_name", "status", "source", "external_id", "created_at", "updated_at"}},
 		{name: tableUserGroups, identity: true, deferrable: true, columns: []string{
 			"id", "customer_id", "name", "external_id", "created_at"}},
@@ -106,7 +109,9 @@ type BulkLoader struct {
 	pragmas  []pragmaValue
 	indexes  []schemaObject
 	fks      []schemaObject
-	sessions []string // PostgreSQL settings to RESET
+	triggers []schemaObject // SQLite
+	restores []schemaObject // SQLite: rebuilds of what the dropped triggers maintain
+	sessions []string       // PostgreSQL settings to RESET
 }
 
 // pragmaValue is a SQLite connection setting and the value to restore.
@@ -228,6 +233,26 @@ func (b *BulkLoader) prepare(ctx context.Context) error {
 				b.fks = append(b.fks, fk)
 			}
 		}
+		if b.dialect == SQLite {
+			// A trigger maintaining a derived table (the search index) costs
+			// more per row than the insert itself; the derived table is
+			// rebuilt in one statement afterwards.
+			triggers, err := triggerDefinitions(ctx, b.conn, name)
+			if err != nil {
+				return err
+			}
+			for _, tr := range triggers {
+				if _, err := b.conn.ExecContext(ctx, `DROP TRIGGER `+quoteIdent(tr.name)); err != nil {
+					return fmt.Errorf("drop trigger %s: %w", tr.name, err)
+				}
+				b.triggers = append(b.triggers, tr)
+			}
+			if len(triggers) > 0 {
+				for _, st := range b.tables[name].restore {
+					b.restores = append(b.restores, schemaObject{table: name, name: "derived of " + name, definition: st})
+				}
+			}
+		}
 		indexes, err := indexDefinitions(ctx, b.conn, b.dialect, name)
 		if err != nil {
 			return err
@@ -257,6 +282,20 @@ func (b *BulkLoader) finish(ctx context.Context, loaded bool) error {
 			b.progress(name, time.Since(start))
 		}
 	}
+	for _, tr := range b.triggers {
+		step("trigger "+tr.name, func() error {
+			_, err := b.conn.ExecContext(ctx, tr.definition)
+			return err
+		})
+	}
+	b.triggers = nil
+	for _, st := range b.restores {
+		step("rebuild "+st.name, func() error {
+			_, err := b.conn.ExecContext(ctx, st.definition)
+			return err
+		})
+	}
+	b.restores = nil
 	for _, ix := range b.indexes {
 		step("index "+ix.name, func() error {
 			_, err := b.conn.ExecContext(ctx, ix.definition)
@@ -711,6 +750,25 @@ func indexDefinitions(ctx context.Context, q querier, d Dialect, table string) (
 		var o schemaObject
 		if err := rows.Scan(&o.table, &o.name, &o.definition); err != nil {
 			return nil, fmt.Errorf("list indexes: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// triggerDefinitions reads the triggers on a SQLite table with the
+// statements that recreate them (sqlite_master keeps them verbatim).
+func triggerDefinitions(ctx context.Context, q querier, table string) ([]schemaObject, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = $1 ORDER BY name`, table)
+	if err != nil {
+		return nil, fmt.Errorf("list triggers of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []schemaObject
+	for rows.Next() {
+		o := schemaObject{table: table}
+		if err := rows.Scan(&o.name, &o.definition); err != nil {
+			return nil, fmt.Errorf("list triggers of %s: %w", table, err)
 		}
 		out = append(out, o)
 	}

@@ -30,6 +30,9 @@ type Store struct {
 	readCache  *stmtCache
 	writeCache *stmtCache
 	batch      batcher // InBatchedTx's queue (SQLite)
+	// End-user search thresholds (search.go); tests lower them to drive
+	// every plan over a few rows.
+	searchCap, searchSmall int64
 }
 
 // Options tune Open.
@@ -50,7 +53,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if readers <= 0 {
 		readers = max(4, 2*runtime.NumCPU())
 	}
-	s := &Store{dialect: t.dialect}
+	s := &Store{dialect: t.dialect, searchCap: searchCap, searchSmall: searchSmallScope}
 	switch t.dialect {
 	case SQLite:
 		if err := checkSQLiteDir(t.dsn); err != nil {

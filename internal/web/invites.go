@@ -50,12 +50,13 @@ func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app
 			return err
 		}
 		data["Pending"], data["Active"], data["Deactivated"] = pending, active, deactivated
-		endUsers, err := w.app.EndUsers(r.Context(), v, c.ID, r.URL.Query().Get("after"))
+		endUsers, err := w.endUsersPage(r, v, c)
 		if err != nil {
 			return err
 		}
-		data["EndUsers"] = endUsers
-		data["EndUsersBack"] = endUsersBack(r.URL.Query())
+		for k, x := range endUsers {
+			data[k] = x
+		}
 		groups, err := w.app.Groups(r.Context(), v, c.ID)
 		if err != nil {
 			return err
@@ -66,9 +67,6 @@ func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app
 			return err
 		}
 		data["SubAccounts"] = subs
-		if len(endUsers) == 100 {
-			data["EndUsersNext"] = fmt.Sprintf("/customers/%s/users?after=%s", c.TenantID, url.QueryEscape(endUsers[99].Email))
-		}
 	}
 	invited := 0
 	for _, res := range results {
@@ -80,11 +78,45 @@ func (w *Web) renderCustomerUsers(rw http.ResponseWriter, r *http.Request, v app
 	return w.customerPage(rw, r, v, c, "users", "customer_users", status, data)
 }
 
+// endUsersPage is the end-user list of the Users tab: a page of the list,
+// or of a search (q, and contains=1 for a search anywhere in the address
+// and name), with the link to the next page in the same mode.
+func (w *Web) endUsersPage(r *http.Request, v app.Viewer, c canopy.Customer) (map[string]any, error) {
+	qs := r.URL.Query()
+	q := app.EndUserQuery{Q: qs.Get("q"), Contains: qs.Get("contains") == "1", After: qs.Get("after")}
+	page, err := w.app.EndUsers(r.Context(), v, c.ID, q)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{"EndUsers": page.Users, "EndUserQ": q.Q, "EndUserContains": page.Contains, "EndUserAskContains": q.Contains,
+		"EndUsersBack": endUsersBack(qs)}
+	if page.Next != "" {
+		next := url.Values{"after": {page.Next}}
+		if q.Q != "" {
+			next.Set("q", q.Q)
+		}
+		if page.Contains {
+			next.Set("contains", "1")
+		}
+		data["EndUsersNext"] = fmt.Sprintf("/customers/%s/users?%s#end-users", c.TenantID, next.Encode())
+	}
+	return data, nil
+}
+
 // CustomerUsers is the Users tab: invite users, and the pending invitations.
+// A search-as-you-type request (htmx) gets the end-user list alone.
 func (w *Web) CustomerUsers(rw http.ResponseWriter, r *http.Request) error {
 	v, c, err := w.customerOfPage(r)
 	if err != nil {
 		return err
+	}
+	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "end-users" {
+		data, err := w.endUsersPage(r, v, c)
+		if err != nil {
+			return err
+		}
+		data["C"] = c
+		return w.renderPartial(rw, "customer_users", "end-users", page{Viewer: &v, Data: data})
 	}
 	return w.renderCustomerUsers(rw, r, v, c, http.StatusOK, usersTab{})
 }

@@ -1,0 +1,42 @@
+-- +goose Up
+-- End-user search (PERFORMANCE.md W5).
+--
+-- Prefix search (email, full name or last name starts with the query,
+-- case-insensitive) is a B-tree range: by customer for one customer, over
+-- the whole table for an MSP, distributor or platform scope. The email
+-- index also gives the (email, id) order the results are paged in.
+CREATE INDEX end_users_email ON end_users(email);
+CREATE INDEX end_users_name ON end_users(lower(first_name || ' ' || last_name));
+CREATE INDEX end_users_last ON end_users(lower(last_name));
+CREATE INDEX end_users_customer_name ON end_users(customer_id, lower(first_name || ' ' || last_name));
+CREATE INDEX end_users_customer_last ON end_users(customer_id, lower(last_name));
+
+-- "Contains" search: a trigram full-text index over email and full name,
+-- rowid = end_users.id. Contentless (the rows are read from end_users) with
+-- contentless_delete so that triggers can keep it in step with plain DELETEs.
+-- The trigram tokenizer folds case; a query of three or more characters
+-- matches any substring.
+CREATE VIRTUAL TABLE end_user_search USING fts5(
+    email, name, content='', contentless_delete=1, tokenize='trigram');
+
+INSERT INTO end_user_search(rowid, email, name)
+    SELECT id, email, first_name || ' ' || last_name FROM end_users;
+
+-- +goose StatementBegin
+CREATE TRIGGER end_users_search_insert AFTER INSERT ON end_users BEGIN
+    INSERT INTO end_user_search(rowid, email, name) VALUES (new.id, new.email, new.first_name || ' ' || new.last_name);
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER end_users_search_update AFTER UPDATE OF email, first_name, last_name ON end_users BEGIN
+    DELETE FROM end_user_search WHERE rowid = old.id;
+    INSERT INTO end_user_search(rowid, email, name) VALUES (new.id, new.email, new.first_name || ' ' || new.last_name);
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER end_users_search_delete AFTER DELETE ON end_users BEGIN
+    DELETE FROM end_user_search WHERE rowid = old.id;
+END;
+-- +goose StatementEnd

@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/canopy-channel/canopy/internal/canopy"
+)
+
+// End-user search (PERFORMANCE.md W5) has two modes.
+//
+// Prefix: the email, the full name ("first last") or the last name starts
+// with the query, case-insensitively. Results come by (email, id). The
+// matches are gathered from B-tree ranges (migration 0011) — of one
+// customer, of an MSP's customers, or of the whole table — and sorted; when
+// there are too many to sort (searchCap), the page is read instead by
+// walking the email order and testing each row, which then finds its rows
+// quickly because matches are dense.
+//
+// Contains: the query (at least three characters) appears anywhere in the
+// email or the full name. Results come by id, the order users were added:
+// the trigram index yields matches in id order, so a page costs the matches
+// read until it is full, not all of them. A scope of at most
+// searchSmallScope users is read whole instead (an index would find its few
+// matches among the matches of every other tenant). SQLite answers through
+// the FTS5 table end_user_search, PostgreSQL through pg_trgm GIN indexes
+// under LIKE '%q%'.
+//
+// Every statement is bounded by the scope's path range as well, whatever
+// else narrows it.
+
+// EndUserSearch asks for end users matching Query.
+type EndUserSearch struct {
+	// Query is trimmed and lower-cased; empty matches everyone (prefix).
+	Query string
+	// Contains searches anywhere in email and name; a query shorter than
+	// MinContains characters is searched as a prefix.
+	Contains bool
+	// Customer narrows the search to one customer (which must lie in the
+	// scope); zero searches every customer of the scope.
+	Customer canopy.OrgID
+	// Keyset cursor: the last row shown. Prefix pages after (AfterEmail,
+	// AfterID), contains pages after AfterID.
+	AfterEmail string
+	AfterID    int64
+	Limit      int
+}
+
+// MinContains is the shortest query a contains search takes: trigram
+// indexes cannot answer fewer characters.
+const MinContains = 3
+
+// searchCap bounds the matches a prefix search gathers and sorts; past it
+// the search walks the email order (see above).
+const searchCap = 10_000
+
+// searchSmallScope is the number of users under which a contains search
+// reads the scope's users rather than the trigram index: reading 10,000
+// rows costs about what skipping the matches of other tenants does when
+// the scope is a 200th of the table.
+const searchSmallScope = 10_000
+
+// SearchMode reports how a query is searched: contains only when asked and
+// long enough.
+func (q EndUserSearch) SearchMode() (contains bool) {
+	return q.Contains && utf8.RuneCountInString(normalizeQuery(q.Query)) >= MinContains
+}
+
+// normalizeQuery is the form every engine compares: trimmed, valid UTF-8
+// without NULs, lower-cased.
+func normalizeQuery(q string) string {
+	q = strings.ToValidUTF8(strings.ReplaceAll(q, "\x00", ""), "")
+	return strings.ToLower(strings.TrimSpace(q))
+}
+
+// sqliteSearchRebuild refills the FTS5 table end_user_search from
+// end_users, for a bulk load that ran without the triggers of migration
+// 0011 (it ran on an empty table, so the index was empty as well).
+func sqliteSearchRebuild() []string {
+	return []string{
+		`INSERT INTO end_user_search(end_user_search) VALUES ('delete-all')`,
+		`INSERT INTO end_user_search(rowid, email, name) SELECT id, email, first_name || ' ' || last_name FROM end_users`,
+	}
+}
+
+// Statement is one SQL statement with its arguments.
+type Statement struct {
+	Query string
+	Args  []any
+}
+
+// SearchEndUsers returns a page of the end users of scope (or of one
+// customer in it) matching q.
+func (s *Store) SearchEndUsers(ctx context.Context, scope canopy.Scope, q EndUserSearch) ([]EndUser, error) {
+	page, err := s.planSearch(ctx, s.r, scope, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	return queryEndUsers(ctx, s.r, page)
+}
+
+// EndUserSearchStatements returns the statements SearchEndUsers runs for
+// scope and q — the planning reads first, the page last — so that
+// benchmarks can run the same SQL bare beside the store.
+func (s *Store) EndUserSearchStatements(ctx context.Context, scope canopy.Scope, q EndUserSearch) ([]Statement, error) {
+	var ran []Statement
+	page, err := s.planSearch(ctx, s.r, scope, q, &ran)
+	if err != nil {
+		return nil, err
+	}
+	return append(ran, page), nil
+}
+
+func queryEndUsers(ctx context.Context, db querier, st Statement) ([]EndUser, error) {
+	rows, err := db.QueryContext(ctx, st.Query, st.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("search end users: %w", err)
+	}
+	defer rows.Close()
+	var out []EndUser
+	for rows.Next() {
+		u, err := scanEndUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("search end users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// searchSQL builds the statements of one search; args collects the
+// arguments as they are named.
+type searchSQL struct {
+	dialect Dialect
+	args    []any
+}
+
+func (b *searchSQL) arg(v any) string {
+	b.args = append(b.args, v)
+	return fmt.Sprintf("$%d", len(b.args))
+}
+
+// key is the comparison form of an expression: byte order on both engines
+// (SQLite's BINARY collation is already byte order).
+func (b *searchSQL) key(expr string) string {
+	if b.dialect == Postgres {
+		return "(" + expr + ` COLLATE "C")`
+	}
+	return expr
+}
+
+func (b *searchSQL) email(t string) string { return b.key(t + ".email") }
+func (b *searchSQL) name(t string) string {
+	return b.key("lower(" + t + ".first_name || ' ' || " + t + ".last_name)")
+}
+func (b *searchSQL) last(t string) string { return b.key("lower(" + t + ".last_name)") }
+
+// prefixRange is "expr starts with q" as an index range. No string that
+// starts with q sorts at or past q followed by the largest code point.
+func prefixRange(expr, lo, hi string) string {
+	return expr + ` >= ` + lo + ` AND ` + expr + ` < ` + hi
+}
+
+// planSearch decides how to answer q and returns the page statement; the
+// reads it needs to decide are appended to ran when it is not nil.
+func (s *Store) planSearch(ctx context.Context, db querier, scope canopy.Scope, q EndUserSearch, ran *[]Statement) (Statement, error) {
+	text := normalizeQuery(q.Query)
+	limit := q.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	customer := q.Customer
+	if customer == 0 && scope.Valid() && len(canopy.PathIDs(scope.Path)) >= 4 {
+		customer = scope.Root // a customer's own scope
+	}
+	msp := canopy.OrgID(0)
+	if customer == 0 && scope.Valid() && canopy.MSPOfPath(scope.Path) == scope.Root {
+		msp = scope.Root
+	}
+	read := func(st Statement) (int64, error) {
+		if ran != nil {
+			*ran = append(*ran, st)
+		}
+		var n int64
+		if err := db.QueryRowContext(ctx, st.Query, st.Args...).Scan(&n); err != nil {
+			return 0, fmt.Errorf("search end users: %w", err)
+		}
+		return n, nil
+	}
+	if q.SearchMode() {
+		users := s.searchSmall + 1 // distributor and platform scopes are large
+		switch {
+		case customer != 0:
+			var err error
+			if users, err = read(Statement{`SELECT COALESCE(MAX(active_users), 0) FROM customers WHERE org_id = $1`, []any{int64(customer)}}); err != nil {
+				return Statement{}, err
+			}
+		case msp != 0:
+			var err error
+			if users, err = read(Statement{`SELECT COALESCE(SUM(active_users), 0) FROM customers WHERE msp_id = $1`, []any{int64(msp)}}); err != nil {
+				return Statement{}, err
+			}
+		}
+		return s.containsSQL(scope, customer, msp, text, users <= s.searchSmall, q.AfterID, limit), nil
+	}
+	count := s.prefixSQL(scope, customer, msp, text, "", 0, limit, prefixCount)
+	n, err := read(count)
+	if err != nil {
+		return Statement{}, err
+	}
+	how := prefixGather
+	if n >= s.searchCap {
+		how = prefixWalk
+	}
+	return s.prefixSQL(scope, customer, msp, text, q.AfterEmail, q.AfterID, limit, how), nil
+}
+
+// How a prefix statement finds its rows.
+type prefixHow int
+
+const (
+	prefixCount  prefixHow = iota // count the candidates, up to searchCap
+	prefixGather                  // gather the candidates from index ranges, sort them
+	prefixWalk                    // walk the email order, test every row
+)
+
+// prefixCandidates is the union of index ranges whose IDs are the prefix
+// matches: one range per key, of one customer, of an MSP's customers (its
+// customers_msp_* index, then each customer's range) or of the whole table.
+// An empty query takes every user by email alone.
+func (b *searchSQL) prefixCandidates(customer, msp canopy.OrgID, plo, phi, text string) (string, int) {
+	qlo, qhi := b.arg(text), b.arg(text+"\U0010FFFF")
+	keys := []func(string) string{b.email, b.name, b.last}
+	if text == "" {
+		keys = keys[:1]
+	}
+	var branches []string
+	for _, key := range keys {
+		r := prefixRange(key("e"), qlo, qhi)
+		switch {
+		case customer != 0:
+			branches = append(branches, `SELECT e.id FROM end_users e WHERE e.customer_id = `+b.arg(int64(customer))+` AND `+r)
+		case msp != 0:
+			branches = append(branches, `SELECT e.id FROM customers c JOIN end_users e ON e.customer_id = c.org_id WHERE c.msp_id = `+b.arg(int64(msp))+
+				` AND c.path >= `+plo+` AND c.path < `+phi+` AND `+r)
+		default:
+			branches = append(branches, `SELECT e.id FROM end_users e WHERE `+r)
+		}
+	}
+	return strings.Join(branches, " UNION ALL "), len(keys)
+}
+
+// prefixSQL builds a prefix-search statement.
+func (s *Store) prefixSQL(scope canopy.Scope, customer, msp canopy.OrgID, text, afterEmail string, afterID int64, limit int, how prefixHow) Statement {
+	b := &searchSQL{dialect: s.dialect}
+	lo, hi := scope.Bounds()
+	if how == prefixCount {
+		// Counted up to the cap only: past it the count does not matter.
+		// Only an MSP's branches are bounded by path (the others are the
+		// one customer's or the whole table's ranges).
+		plo, phi := "", ""
+		if msp != 0 && customer == 0 {
+			plo, phi = b.arg(lo), b.arg(hi)
+		}
+		candidates, _ := b.prefixCandidates(customer, msp, plo, phi, text)
+		return Statement{Query: `SELECT COUNT(*) FROM (SELECT 1 FROM (` + candidates + `) x LIMIT ` + b.arg(s.searchCap) + `) y`, Args: b.args}
+	}
+	plo, phi := b.arg(lo), b.arg(hi)
+	where := []string{`o.path >= ` + plo, `o.path < ` + phi}
+	if customer != 0 {
+		where = append(where, `u.customer_id = `+b.arg(int64(customer)))
+	}
+	if how == prefixGather {
+		candidates, _ := b.prefixCandidates(customer, msp, plo, phi, text)
+		where = append(where, `u.id IN (`+candidates+`)`)
+	} else if text != "" {
+		// The walk tests each row; substr keeps the planner from turning
+		// the test back into index ranges to gather and sort.
+		n, q := b.arg(int64(utf8.RuneCountInString(text))), b.arg(text)
+		var tests []string
+		for _, key := range []func(string) string{b.email, b.name, b.last} {
+			tests = append(tests, `substr(`+key("u")+`, 1, `+n+`) = `+q)
+		}
+		where = append(where, `(`+strings.Join(tests, " OR ")+`)`)
+	}
+	if afterEmail != "" || afterID != 0 {
+		// Bounded on the email alone, then the tie already shown dropped:
+		// an OR of the two would not bound the range on SQLite.
+		ae, ai := b.arg(afterEmail), b.arg(afterID)
+		where = append(where, b.email("u")+` >= `+ae, `NOT (`+b.email("u")+` = `+ae+` AND u.id <= `+ai+`)`)
+	}
+	return Statement{
+		Query: `SELECT ` + endUserColumns + ` FROM end_users u JOIN orgs o ON o.id = u.customer_id WHERE ` + strings.Join(where, " AND ") +
+			` ORDER BY ` + b.email("u") + `, u.id LIMIT ` + b.arg(int64(limit)),
+		Args: b.args,
+	}
+}
+
+// containsSQL builds a contains-search statement: the scope's users read
+// whole when small, else the trigram index in id order.
+func (s *Store) containsSQL(scope canopy.Scope, customer, msp canopy.OrgID, text string, small bool, afterID int64, limit int) Statement {
+	b := &searchSQL{dialect: s.dialect}
+	lo, hi := scope.Bounds()
+	after := b.arg(afterID)
+	where := []string{`o.path >= ` + b.arg(lo), `o.path < ` + b.arg(hi)}
+	if customer != 0 {
+		where = append(where, `u.customer_id = `+b.arg(int64(customer)))
+	}
+	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(text)
+	test := func() string {
+		p := b.arg("%" + like + "%")
+		return `(u.email LIKE ` + p + ` ESCAPE '\' OR lower(u.first_name || ' ' || u.last_name) LIKE ` + p + ` ESCAPE '\')`
+	}
+	from := `end_users u JOIN orgs o ON o.id = u.customer_id`
+	order := `u.id`
+	where = append(where, `u.id > `+after)
+	switch {
+	case small && customer == 0 && msp != 0:
+		from = `customers c JOIN end_users u ON u.customer_id = c.org_id JOIN orgs o ON o.id = u.customer_id`
+		where = append(where, `c.msp_id = `+b.arg(int64(msp)), test())
+	case small || s.dialect == Postgres:
+		where = append(where, test())
+	default:
+		// A phrase of the whole query: FTS5 syntax (quotes, *, NEAR, AND,
+		// column filters) inside it is text to find.
+		from = `end_user_search f JOIN end_users u ON u.id = f.rowid JOIN orgs o ON o.id = u.customer_id`
+		where[len(where)-1] = `f.rowid > ` + after
+		where = append(where, `end_user_search MATCH `+b.arg(`"`+strings.ReplaceAll(text, `"`, `""`)+`"`))
+		order = `f.rowid`
+	}
+	return Statement{
+		Query: `SELECT ` + endUserColumns + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order + ` LIMIT ` + b.arg(int64(limit)),
+		Args:  b.args,
+	}
+}
