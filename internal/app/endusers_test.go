@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -121,6 +122,104 @@ func TestImportEndUsersReportsEveryRow(t *testing.T) {
 		other := app.Viewer{Org: f.mspB, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
 		if _, _, err := f.app.ImportEndUsers(ctx, other, f.custA.ID, strings.NewReader("x@alpha.example\n")); !errors.Is(err, canopy.ErrNotFound) {
 			t.Errorf("MSP B imports into A: %v", err)
+		}
+	})
+}
+
+// Searching end users: prefix first, contains when asked or when nothing
+// starts with the query; paging keeps the mode; nobody outside the
+// viewer's scope is ever found, and another tenant's customer is 404.
+func TestEndUserSearchModesPagingAndScope(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := setup(t, s)
+		mspA := app.Viewer{Org: f.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}, Name: "Maya"}
+		mspB := app.Viewer{Org: f.mspB, Roles: []canopy.Role{canopy.RoleMSPAdmin}, Name: "Bo"}
+		custA := app.Viewer{Org: f.custA, Roles: []canopy.Role{canopy.RoleCustomerAdmin}, Name: "Ada"}
+		dist := app.Viewer{Org: f.dist, Roles: []canopy.Role{canopy.RoleDistributorAdmin}, Name: "Dee"}
+		sys := canopy.System("test")
+		var want []string
+		for i := range 60 {
+			e := fmt.Sprintf("smith%02d@alpha.example", i)
+			want = append(want, e)
+			if err := f.app.AddEndUser(ctx, sys, canopy.ScopeOf(f.root), f.custA.ID, e, "Jane", "Smith", true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.app.AddEndUser(ctx, sys, canopy.ScopeOf(f.root), f.custA.ID, "pat@alpha.example", "Pat", "Goldsmith", true); err != nil {
+			t.Fatal(err)
+		}
+		// Beta's user would match every query below.
+		if err := f.app.AddEndUser(ctx, sys, canopy.ScopeOf(f.root), f.custB.ID, "smith@beta.example", "Smith", "Goldsmith", true); err != nil {
+			t.Fatal(err)
+		}
+		collect := func(v app.Viewer, q app.EndUserQuery, wide bool) (emails []string, contains bool) {
+			t.Helper()
+			for range 10 {
+				var page app.EndUserPage
+				var err error
+				if wide {
+					page, err = f.app.SearchEndUsers(ctx, v, q)
+				} else {
+					page, err = f.app.EndUsers(ctx, v, f.custA.ID, q)
+				}
+				if err != nil {
+					t.Fatalf("search %+v: %v", q, err)
+				}
+				for _, u := range page.Users {
+					emails = append(emails, u.Email)
+				}
+				contains = page.Contains
+				if page.Next == "" {
+					return emails, contains
+				}
+				q.After, q.Contains = page.Next, page.Contains
+			}
+			t.Fatal("paging does not end")
+			return nil, false
+		}
+		// Prefix over two pages (50 + 10), by email.
+		got, contains := collect(mspA, app.EndUserQuery{Q: "SMITH"}, false)
+		if contains || strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("prefix smith = %v (contains %v); want the 60 smiths by email", got, contains)
+		}
+		// Nothing starts with "oldsmi": the search falls back to contains.
+		got, contains = collect(custA, app.EndUserQuery{Q: "oldsmi"}, false)
+		if !contains || strings.Join(got, ",") != "pat@alpha.example" {
+			t.Errorf("oldsmi = %v (contains %v); want pat by contains", got, contains)
+		}
+		// Asked for contains: every Smith and Goldsmith, in the order added.
+		got, contains = collect(mspA, app.EndUserQuery{Q: "smith", Contains: true}, false)
+		if !contains || len(got) != 61 || got[60] != "pat@alpha.example" {
+			t.Errorf("contains smith = %d rows (contains %v), last %v; want 61 ending with pat", len(got), contains, got[len(got)-1:])
+		}
+		// Two characters are too few for contains: searched as a prefix.
+		if got, contains = collect(mspA, app.EndUserQuery{Q: "sm", Contains: true}, false); contains || len(got) != 60 {
+			t.Errorf("contains sm = %d rows (contains %v); want the 60 prefix matches", len(got), contains)
+		}
+		// Scope: MSP A and the distributor search their subtree; MSP B sees
+		// only Beta's user; MSP B asking for Alpha is 404.
+		for _, c := range []struct {
+			name string
+			v    app.Viewer
+			want int
+		}{{"MSP A", mspA, 61}, {"customer A", custA, 61}, {"MSP B", mspB, 1}, {"distributor", dist, 62}} {
+			if got, _ := collect(c.v, app.EndUserQuery{Q: "smith", Contains: true}, true); len(got) != c.want {
+				t.Errorf("%s searching its scope found %d; want %d", c.name, len(got), c.want)
+			}
+		}
+		if got, _ := collect(mspB, app.EndUserQuery{Q: "smith"}, true); strings.Join(got, ",") != "smith@beta.example" {
+			t.Errorf("MSP B's prefix search = %v; want Beta's user only", got)
+		}
+		if _, err := f.app.EndUsers(ctx, mspB, f.custA.ID, app.EndUserQuery{Q: "smith"}); !errors.Is(err, canopy.ErrNotFound) {
+			t.Errorf("MSP B searching Alpha: %v; want not found", err)
+		}
+		user := app.Viewer{Org: f.custA, Roles: []canopy.Role{canopy.RoleCustomerUser}, Name: "Una"}
+		if _, err := f.app.EndUsers(ctx, user, f.custA.ID, app.EndUserQuery{Q: "smith"}); !errors.Is(err, canopy.ErrForbidden) {
+			t.Errorf("a customer User searching: %v; want forbidden", err)
+		}
+		if _, err := f.app.SearchEndUsers(ctx, user, app.EndUserQuery{Q: "smith"}); !errors.Is(err, canopy.ErrForbidden) {
+			t.Errorf("a customer User searching its scope: %v; want forbidden", err)
 		}
 	})
 }
