@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -15,18 +17,18 @@ import (
 // with the query, case-insensitively. Results come by (email, id). The
 // matches are gathered from B-tree ranges (migration 0011) — of one
 // customer, of an MSP's customers, or of the whole table — and sorted; when
-// there are too many to sort (searchCap), the page is read instead by
-// walking the email order and testing each row, which then finds its rows
-// quickly because matches are dense.
+// there are too many to sort (searchCap, counted first), the page is read
+// instead by walking the email order and testing each row, which then finds
+// its rows quickly because matches are dense.
 //
 // Contains: the query (at least three characters) appears anywhere in the
 // email or the full name. Results come by id, the order users were added:
 // the trigram index yields matches in id order, so a page costs the matches
-// read until it is full, not all of them. A scope of at most
-// searchSmallScope users is read whole instead (an index would find its few
-// matches among the matches of every other tenant). SQLite answers through
-// the FTS5 table end_user_search, PostgreSQL through pg_trgm GIN indexes
-// under LIKE '%q%'.
+// read until it is full, not all of them. For a customer or an MSP the
+// index is bounded to the span of the scope's user IDs. A scope of at most
+// searchSmallScope users is read whole instead. SQLite answers through the
+// FTS5 table end_user_search, PostgreSQL through pg_trgm GIN indexes under
+// LIKE '%q%'.
 //
 // Every statement is bounded by the scope's path range as well, whatever
 // else narrows it.
@@ -53,7 +55,8 @@ type EndUserSearch struct {
 const MinContains = 3
 
 // searchCap bounds the matches a prefix search gathers and sorts; past it
-// the search walks the email order (see above).
+// the search walks the email order (see above). One customer's search
+// walks past a fifth of it.
 const searchCap = 10_000
 
 // searchSmallScope is the number of users under which a contains search
@@ -82,6 +85,7 @@ func sqliteSearchRebuild() []string {
 	return []string{
 		`INSERT INTO end_user_search(end_user_search) VALUES ('delete-all')`,
 		`INSERT INTO end_user_search(rowid, email, name) SELECT id, email, first_name || ' ' || last_name FROM end_users`,
+		`INSERT INTO end_user_search(end_user_search) VALUES ('optimize')`,
 	}
 }
 
@@ -151,6 +155,18 @@ func (b *searchSQL) key(expr string) string {
 	return expr
 }
 
+// indexedBy pins SQLite's walk to the index whose order it pages in: the
+// whole table's email index, or a customer's (customer_id, email) one,
+// which needs no pin. Without it SQLite gathered every user of the scope
+// through another index and sorted them (seconds at distributor scope).
+// PostgreSQL picks the index itself.
+func (b *searchSQL) indexedBy(customer canopy.OrgID, index string) string {
+	if b.dialect != SQLite || customer != 0 {
+		return ""
+	}
+	return " INDEXED BY " + index
+}
+
 func (b *searchSQL) email(t string) string { return b.key(t + ".email") }
 func (b *searchSQL) name(t string) string {
 	return b.key("lower(" + t + ".first_name || ' ' || " + t + ".last_name)")
@@ -190,28 +206,53 @@ func (s *Store) planSearch(ctx context.Context, db querier, scope canopy.Scope, 
 		return n, nil
 	}
 	if q.SearchMode() {
-		users := s.searchSmall + 1 // distributor and platform scopes are large
+		// A customer's or an MSP's users: how many, and the span of their
+		// IDs. Users join a customer mostly together (an import, a
+		// directory sync), so a tenant's IDs cluster; bounding the trigram
+		// index to that span skips the matches of the tenants added before
+		// and after it (without the bound, an MSP whose users came late read
+		// every earlier match: 1–2 s on L).
+		users, lo, hi := s.searchSmall+1, int64(0), int64(0) // distributor and platform: large, unbounded
+		var st Statement
 		switch {
 		case customer != 0:
-			var err error
-			if users, err = read(Statement{`SELECT COALESCE(MAX(active_users), 0) FROM customers WHERE org_id = $1`, []any{int64(customer)}}); err != nil {
-				return Statement{}, err
-			}
+			st = Statement{`SELECT c.active_users,
+				COALESCE((SELECT MIN(e.id) FROM end_users e WHERE e.customer_id = c.org_id), 0),
+				COALESCE((SELECT MAX(e.id) FROM end_users e WHERE e.customer_id = c.org_id), 0)
+				FROM customers c WHERE c.org_id = $1`, []any{int64(customer)}}
 		case msp != 0:
-			var err error
-			if users, err = read(Statement{`SELECT COALESCE(SUM(active_users), 0) FROM customers WHERE msp_id = $1`, []any{int64(msp)}}); err != nil {
-				return Statement{}, err
+			st = Statement{`SELECT COALESCE(SUM(c.active_users), 0),
+				COALESCE(MIN((SELECT MIN(e.id) FROM end_users e WHERE e.customer_id = c.org_id)), 0),
+				COALESCE(MAX((SELECT MAX(e.id) FROM end_users e WHERE e.customer_id = c.org_id)), 0)
+				FROM customers c WHERE c.msp_id = $1`, []any{int64(msp)}}
+		}
+		if st.Query != "" {
+			if ran != nil {
+				*ran = append(*ran, st)
+			}
+			err := db.QueryRowContext(ctx, st.Query, st.Args...).Scan(&users, &lo, &hi)
+			if errors.Is(err, sql.ErrNoRows) {
+				users, lo, hi, err = 0, 0, -1, nil // no such customer: nothing to find
+			}
+			if err != nil {
+				return Statement{}, fmt.Errorf("search end users: %w", err)
 			}
 		}
-		return s.containsSQL(scope, customer, msp, text, users <= s.searchSmall, q.AfterID, limit), nil
+		return s.containsSQL(scope, customer, msp, text, users <= s.searchSmall, q.AfterID, lo, hi, limit), nil
 	}
-	count := s.prefixSQL(scope, customer, msp, text, "", 0, limit, prefixCount)
+	// One customer walks its own (customer_id, email) index, whose rows
+	// all count: its walk is cheap sooner than the whole table's.
+	gatherCap := s.searchCap
+	if customer != 0 {
+		gatherCap = max(1, gatherCap/5)
+	}
+	count := s.prefixSQL(scope, customer, msp, text, "", 0, int(gatherCap), prefixCount)
 	n, err := read(count)
 	if err != nil {
 		return Statement{}, err
 	}
 	how := prefixGather
-	if n >= s.searchCap {
+	if n >= gatherCap {
 		how = prefixWalk
 	}
 	return s.prefixSQL(scope, customer, msp, text, q.AfterEmail, q.AfterID, limit, how), nil
@@ -265,17 +306,24 @@ func (s *Store) prefixSQL(scope canopy.Scope, customer, msp canopy.OrgID, text, 
 			plo, phi = b.arg(lo), b.arg(hi)
 		}
 		candidates, _ := b.prefixCandidates(customer, msp, plo, phi, text)
-		return Statement{Query: `SELECT COUNT(*) FROM (SELECT 1 FROM (` + candidates + `) x LIMIT ` + b.arg(s.searchCap) + `) y`, Args: b.args}
+		return Statement{Query: `SELECT COUNT(*) FROM (SELECT 1 FROM (` + candidates + `) x LIMIT ` + b.arg(int64(limit)) + `) y`, Args: b.args}
 	}
 	plo, phi := b.arg(lo), b.arg(hi)
 	where := []string{`o.path >= ` + plo, `o.path < ` + phi}
-	if customer != 0 {
-		where = append(where, `u.customer_id = `+b.arg(int64(customer)))
-	}
+	// The gathered IDs lead (the candidates carry the customer); the walk
+	// reads end_users in email order first and its organization second.
+	from := `end_users u JOIN orgs o ON o.id = u.customer_id`
 	if how == prefixGather {
 		candidates, _ := b.prefixCandidates(customer, msp, plo, phi, text)
 		where = append(where, `u.id IN (`+candidates+`)`)
-	} else if text != "" {
+	} else {
+		from = `end_users u` + b.indexedBy(customer, "end_users_email") + ` CROSS JOIN orgs o`
+		where = append(where, `o.id = u.customer_id`)
+		if customer != 0 {
+			where = append(where, `u.customer_id = `+b.arg(int64(customer)))
+		}
+	}
+	if how == prefixWalk && text != "" {
 		// The walk tests each row; substr keeps the planner from turning
 		// the test back into index ranges to gather and sort.
 		n, q := b.arg(int64(utf8.RuneCountInString(text))), b.arg(text)
@@ -292,7 +340,7 @@ func (s *Store) prefixSQL(scope canopy.Scope, customer, msp canopy.OrgID, text, 
 		where = append(where, b.email("u")+` >= `+ae, `NOT (`+b.email("u")+` = `+ae+` AND u.id <= `+ai+`)`)
 	}
 	return Statement{
-		Query: `SELECT ` + endUserColumns + ` FROM end_users u JOIN orgs o ON o.id = u.customer_id WHERE ` + strings.Join(where, " AND ") +
+		Query: `SELECT ` + endUserColumns + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") +
 			` ORDER BY ` + b.email("u") + `, u.id LIMIT ` + b.arg(int64(limit)),
 		Args: b.args,
 	}
@@ -300,11 +348,11 @@ func (s *Store) prefixSQL(scope canopy.Scope, customer, msp canopy.OrgID, text, 
 
 // containsSQL builds a contains-search statement: the scope's users read
 // whole when small, else the trigram index in id order.
-func (s *Store) containsSQL(scope canopy.Scope, customer, msp canopy.OrgID, text string, small bool, afterID int64, limit int) Statement {
+func (s *Store) containsSQL(scope canopy.Scope, customer, msp canopy.OrgID, text string, small bool, afterID, lo, hi int64, limit int) Statement {
 	b := &searchSQL{dialect: s.dialect}
-	lo, hi := scope.Bounds()
-	after := b.arg(afterID)
-	where := []string{`o.path >= ` + b.arg(lo), `o.path < ` + b.arg(hi)}
+	plo, phi := scope.Bounds()
+	after := b.arg(max(afterID, lo-1))
+	where := []string{`o.path >= ` + b.arg(plo), `o.path < ` + b.arg(phi)}
 	if customer != 0 {
 		where = append(where, `u.customer_id = `+b.arg(int64(customer)))
 	}
@@ -316,6 +364,9 @@ func (s *Store) containsSQL(scope canopy.Scope, customer, msp canopy.OrgID, text
 	from := `end_users u JOIN orgs o ON o.id = u.customer_id`
 	order := `u.id`
 	where = append(where, `u.id > `+after)
+	if hi != 0 {
+		where = append(where, `u.id <= `+b.arg(hi))
+	}
 	switch {
 	case small && customer == 0 && msp != 0:
 		from = `customers c JOIN end_users u ON u.customer_id = c.org_id JOIN orgs o ON o.id = u.customer_id`
@@ -326,7 +377,9 @@ func (s *Store) containsSQL(scope canopy.Scope, customer, msp canopy.OrgID, text
 		// A phrase of the whole query: FTS5 syntax (quotes, *, NEAR, AND,
 		// column filters) inside it is text to find.
 		from = `end_user_search f JOIN end_users u ON u.id = f.rowid JOIN orgs o ON o.id = u.customer_id`
-		where[len(where)-1] = `f.rowid > ` + after
+		for i, w := range where {
+			where[i] = strings.Replace(w, "u.id ", "f.rowid ", 1)
+		}
 		where = append(where, `end_user_search MATCH `+b.arg(`"`+strings.ReplaceAll(text, `"`, `""`)+`"`))
 		order = `f.rowid`
 	}

@@ -41,14 +41,21 @@ func searchWorld(t *testing.T, s *store.Store) (tree, []searchRow) {
 	family := []string{"Smith", "Smithson", "Jones", "Johnson", "NEAR", "AND", "OR", "O'Brien", "100%", "a_b", `"quoted"`, "x*y", "Annson", "de la Cruz"}
 	rng := rand.New(rand.NewPCG(5, 11))
 	var rows []searchRow
-	for ci, c := range []canopy.Org{tr.custA1, tr.custA2, tr.custB1} {
+	// Alpha One and Beta One get a second batch later: their IDs span
+	// the others', as users added over time do.
+	seen := map[canopy.OrgID]map[string]bool{}
+	for round, c := range []canopy.Org{tr.custA1, tr.custA2, tr.custB1, tr.custA1, tr.custB1} {
+		ci := round % 3
 		var add []store.NewEndUser
-		seen := map[string]bool{}
-		for k := 0; len(add) < 160; k++ {
+		if seen[c.ID] == nil {
+			seen[c.ID] = map[string]bool{}
+		}
+		seen := seen[c.ID]
+		for k := 0; len(add) < 160-100*(round/3); k++ {
 			g, f := given[rng.IntN(len(given))], family[rng.IntN(len(family))]
 			local := strings.ToLower(strings.NewReplacer(" ", "", `"`, "", `\`, "", "'", "", "%", "pc", "*", "").Replace(g + "." + f))
 			if k%5 == 0 {
-				local = fmt.Sprintf("%s%d", local, k)
+				local = fmt.Sprintf("%s%d", local, k+1000*round)
 			}
 			email := local + "@" + c.Domain
 			if ci == 2 && k%7 == 0 {
