@@ -57,7 +57,7 @@ const MinContains = 3
 // searchCap bounds the matches a prefix search gathers and sorts; past it
 // the search walks the email order (see above). One customer's search
 // walks past a fifth of it.
-const searchCap = 10_000
+const searchCap = 2_000
 
 // searchSmallScope is the number of users under which a contains search
 // reads the scope's users rather than the trigram index: reading 10,000
@@ -246,14 +246,26 @@ func (s *Store) planSearch(ctx context.Context, db querier, scope canopy.Scope, 
 	if customer != 0 {
 		gatherCap = max(1, gatherCap/5)
 	}
-	count := s.prefixSQL(scope, customer, msp, text, "", 0, int(gatherCap), prefixCount)
-	n, err := read(count)
+	count := func(source canopy.OrgID) (bool, error) {
+		n, err := read(s.prefixSQL(scope, customer, source, text, "", 0, int(gatherCap), prefixCount))
+		return n < gatherCap, err
+	}
+	if msp != 0 {
+		// A rare prefix is cheapest found in the whole table's ranges and
+		// then bounded to the MSP; a common one through the MSP's customers
+		// (one range each), which counts only the MSP's matches.
+		few, err := count(0)
+		if err != nil || few {
+			return s.prefixSQL(scope, customer, 0, text, q.AfterEmail, q.AfterID, limit, prefixGather), err
+		}
+	}
+	few, err := count(msp)
 	if err != nil {
 		return Statement{}, err
 	}
-	how := prefixGather
-	if n >= gatherCap {
-		how = prefixWalk
+	how := prefixWalk
+	if few {
+		how = prefixGather
 	}
 	return s.prefixSQL(scope, customer, msp, text, q.AfterEmail, q.AfterID, limit, how), nil
 }
@@ -262,16 +274,17 @@ func (s *Store) planSearch(ctx context.Context, db querier, scope canopy.Scope, 
 type prefixHow int
 
 const (
-	prefixCount  prefixHow = iota // count the candidates, up to searchCap
+	prefixCount  prefixHow = iota // count the candidates, up to limit
 	prefixGather                  // gather the candidates from index ranges, sort them
 	prefixWalk                    // walk the email order, test every row
 )
 
 // prefixCandidates is the union of index ranges whose IDs are the prefix
-// matches: one range per key, of one customer, of an MSP's customers (its
-// customers_msp_* index, then each customer's range) or of the whole table.
-// An empty query takes every user by email alone.
-func (b *searchSQL) prefixCandidates(customer, msp canopy.OrgID, plo, phi, text string) (string, int) {
+// matches: one range per key, of one customer, of an MSP's customers (the
+// covering customers_msp_users index, then each customer's range) or of
+// the whole table. The statements using them bound the rows by the scope's
+// path. An empty query takes every user by email alone.
+func (b *searchSQL) prefixCandidates(customer, msp canopy.OrgID, text string) (string, int) {
 	qlo, qhi := b.arg(text), b.arg(text+"\U0010FFFF")
 	keys := []func(string) string{b.email, b.name, b.last}
 	if text == "" {
@@ -284,8 +297,7 @@ func (b *searchSQL) prefixCandidates(customer, msp canopy.OrgID, plo, phi, text 
 		case customer != 0:
 			branches = append(branches, `SELECT e.id FROM end_users e WHERE e.customer_id = `+b.arg(int64(customer))+` AND `+r)
 		case msp != 0:
-			branches = append(branches, `SELECT e.id FROM customers c JOIN end_users e ON e.customer_id = c.org_id WHERE c.msp_id = `+b.arg(int64(msp))+
-				` AND c.path >= `+plo+` AND c.path < `+phi+` AND `+r)
+			branches = append(branches, `SELECT e.id FROM customers c JOIN end_users e ON e.customer_id = c.org_id WHERE c.msp_id = `+b.arg(int64(msp))+` AND `+r)
 		default:
 			branches = append(branches, `SELECT e.id FROM end_users e WHERE `+r)
 		}
@@ -299,13 +311,7 @@ func (s *Store) prefixSQL(scope canopy.Scope, customer, msp canopy.OrgID, text, 
 	lo, hi := scope.Bounds()
 	if how == prefixCount {
 		// Counted up to the cap only: past it the count does not matter.
-		// Only an MSP's branches are bounded by path (the others are the
-		// one customer's or the whole table's ranges).
-		plo, phi := "", ""
-		if msp != 0 && customer == 0 {
-			plo, phi = b.arg(lo), b.arg(hi)
-		}
-		candidates, _ := b.prefixCandidates(customer, msp, plo, phi, text)
+		candidates, _ := b.prefixCandidates(customer, msp, text)
 		return Statement{Query: `SELECT COUNT(*) FROM (SELECT 1 FROM (` + candidates + `) x LIMIT ` + b.arg(int64(limit)) + `) y`, Args: b.args}
 	}
 	plo, phi := b.arg(lo), b.arg(hi)
@@ -314,7 +320,7 @@ func (s *Store) prefixSQL(scope canopy.Scope, customer, msp canopy.OrgID, text, 
 	// reads end_users in email order first and its organization second.
 	from := `end_users u JOIN orgs o ON o.id = u.customer_id`
 	if how == prefixGather {
-		candidates, _ := b.prefixCandidates(customer, msp, plo, phi, text)
+		candidates, _ := b.prefixCandidates(customer, msp, text)
 		where = append(where, `u.id IN (`+candidates+`)`)
 	} else {
 		from = `end_users u` + b.indexedBy(customer, "end_users_email") + ` CROSS JOIN orgs o`

@@ -129,7 +129,7 @@ func TestEndUserSearchMatchesBruteForceInEveryScope(t *testing.T) {
 		tunings := []struct {
 			name              string
 			gatherCap, smallS int64
-		}{{"default", 10_000, 10_000}, {"walk and index", 1, 0}, {"read whole", 10_000, 1 << 40}}
+		}{{"default", 2_000, 10_000}, {"gather by customer", 100, 10_000}, {"walk and index", 1, 0}, {"read whole", 10_000, 1 << 40}}
 		for _, tu := range tunings {
 			s.SetSearchThresholdsForTest(tu.gatherCap, tu.smallS)
 			for _, sc := range scopes {
