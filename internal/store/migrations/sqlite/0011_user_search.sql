@@ -7,7 +7,7 @@
 -- index also gives the (email, id) order the results are paged in; it
 -- carries what the walk of a common prefix tests (see store/search.go), so
 -- the walk reads no table row it does not return.
-CREATE INDEX end_users_email ON end_users(email, customer_id, first_name, last_name);
+CREATE INDEX end_users_email ON end_users(email, id, customer_id, first_name, last_name);
 CREATE INDEX end_users_name ON end_users(lower(first_name || ' ' || last_name));
 CREATE INDEX end_users_last ON end_users(lower(last_name));
 CREATE INDEX end_users_customer_name ON end_users(customer_id, lower(first_name || ' ' || last_name));
