@@ -331,8 +331,14 @@ func (s *Store) prefixSQL(scope canopy.Scope, customer, msp canopy.OrgID, text, 
 			// made its cost estimate large enough to JIT-compile every
 			// execution (150–300 ms).
 			from = `end_users u` + b.indexedBy(customer, "end_users_email")
-			orgPath := `(SELECT o.path FROM orgs o WHERE o.id = u.customer_id)`
-			where = []string{orgPath + ` >= ` + plo, orgPath + ` < ` + phi}
+			// BETWEEN reads the organization once; no path equals the upper
+			// bound (paths end in "/", the bound in "0").
+			where = []string{`(SELECT o.path FROM orgs o WHERE o.id = u.customer_id) BETWEEN ` + plo + ` AND ` + phi}
+		}
+		if msp != 0 {
+			// An MSP's customers, looked up once: most walked rows belong
+			// to other MSPs, and each is then rejected without a read.
+			where = append([]string{`u.customer_id IN (SELECT c.org_id FROM customers c WHERE c.msp_id = ` + b.arg(int64(msp)) + `)`}, where...)
 		}
 		if customer != 0 {
 			where = append(where, `u.customer_id = `+b.arg(int64(customer)))
