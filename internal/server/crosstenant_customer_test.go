@@ -30,10 +30,11 @@ func customerState(t *testing.T, w world, s *store.Store, v app.Viewer, c canopy
 	if err != nil {
 		t.Fatal(err)
 	}
-	endUsers, err := w.app.EndUsers(ctx, v, c.ID, "")
+	endUserPage, err := w.app.EndUsers(ctx, v, c.ID, app.EndUserQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	endUsers := endUserPage.Users
 	groups, err := w.app.Groups(ctx, v, c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +85,8 @@ func TestEveryCustomerRouteIsClosedToNeighbours(t *testing.T) {
 			t.Fatal(err)
 		}
 		pending, _ := w.app.PendingInvitations(ctx, mspB, w.custB.ID)
-		endUsers, _ := w.app.EndUsers(ctx, mspB, w.custB.ID, "")
+		endUserPage, _ := w.app.EndUsers(ctx, mspB, w.custB.ID, app.EndUserQuery{})
+		endUsers := endUserPage.Users
 		if len(pending) != 1 || len(endUsers) != 1 {
 			t.Fatal("setting up Beta failed")
 		}
