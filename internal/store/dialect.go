@@ -62,9 +62,24 @@ func sqliteDSN(path string, writer bool) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	if writer {
 		q.Set("_txlock", "immediate")
+		// The checkpointer, not the committing writer, copies the WAL back
+		// (checkpoint.go); after a burst the WAL file shrinks back to 64 MB.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
+		q.Add("_pragma", "journal_size_limit(67108864)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// sqliteCheckpointDSN is the DSN of the checkpointer's connection: it
+// writes no rows, but a checkpoint writes the database file, which a
+// query-only connection may not.
+func sqliteCheckpointDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
 	return "file:" + path + "?" + q.Encode()
 }
 

@@ -22,3 +22,6 @@ func (s *Store) ReaderForBenchmark() *sql.DB { return s.read }
 func (s *Store) SetSearchThresholdsForTest(gatherCap, smallScope int64) {
 	s.searchCap, s.searchSmall = gatherCap, smallScope
 }
+
+// CheckpointsForTest counts the checkpointer's completed checkpoints.
+func (s *Store) CheckpointsForTest() int64 { return s.ckpt.runs.Load() }

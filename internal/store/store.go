@@ -29,7 +29,8 @@ type Store struct {
 	w          querier // single writes outside a transaction
 	readCache  *stmtCache
 	writeCache *stmtCache
-	batch      batcher // InBatchedTx's queue (SQLite)
+	batch      batcher       // InBatchedTx's queue (SQLite)
+	ckpt       *checkpointer // SQLite: copies the WAL back, off the commit path
 	// End-user search thresholds (search.go); tests lower them to drive
 	// every plan over a few rows.
 	searchCap, searchSmall int64
@@ -81,6 +82,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		s.read.SetMaxOpenConns(readers)
 		s.read.SetMaxIdleConns(readers)
 		s.read.SetConnMaxIdleTime(0)
+		s.ckpt, err = startCheckpointer(t.dsn)
+		if err != nil {
+			s.read.Close()
+			s.write.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", t.dsn, err)
+		}
 	case Postgres:
 		db, err := sql.Open("pgx", t.dsn)
 		if err != nil {
@@ -118,7 +125,7 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 
 // Close closes every connection.
 func (s *Store) Close() error {
-	var errs []error
+	errs := []error{s.ckpt.close()}
 	s.readCache.close()
 	s.writeCache.close()
 	if s.read != nil && s.read != s.write {
@@ -186,6 +193,7 @@ func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error)
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.ckpt.committed()
 	// The connection is free again: prepare what this transaction met.
 	s.writeCache.prepareWanted(ctx)
 	return nil
