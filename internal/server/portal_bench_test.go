@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -14,10 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canopy-channel/canopy/internal/api"
 	"github.com/canopy-channel/canopy/internal/app"
 	"github.com/canopy-channel/canopy/internal/canopy"
+	"github.com/canopy-channel/canopy/internal/server"
 	"github.com/canopy-channel/canopy/internal/store"
 	"github.com/canopy-channel/canopy/internal/store/storetest"
+	"github.com/canopy-channel/canopy/internal/web"
 )
 
 // BenchmarkPortalMagicLinkHTTP (W2 over HTTP): the whole server (every
@@ -38,26 +43,8 @@ import (
 func BenchmarkPortalMagicLinkHTTP(b *testing.B) {
 	for _, d := range storetest.Engines {
 		b.Run(string(d), func(b *testing.B) {
-			s := storetest.Open(b, d)
-			clock := canopy.NewManualClock(time.Now())
-			w := newWorldWith(b, s, worldOptions{clock: clock, attemptsPerMinute: 1 << 30})
-			ctx := context.Background()
-			const users = 20_000
-			var csv []byte
-			for i := 0; i < users; i++ {
-				csv = fmt.Appendf(csv, "u%d@alpha.example\n", i)
-			}
-			admin := app.Viewer{Org: w.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
-			if _, n, err := w.app.ImportEndUsers(ctx, admin, w.custA.ID, bytes.NewReader(csv)); err != nil || n != users {
-				b.Fatal(n, err)
-			}
-			msp := app.Viewer{Org: w.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
-			for _, key := range []canopy.SettingKey{canopy.SettingEndUserPortal, canopy.SettingMagicLink} {
-				if err := w.app.SetCustomerSetting(ctx, msp, w.custA.ID, key, "true", false); err != nil {
-					b.Fatal(err)
-				}
-			}
-			portal := w.srv.URL + "/portal/" + w.custA.TenantID
+			s, clock, srv, portal, emails := openPortalHTTPBench(b, d)
+			users := len(emails)
 			client := &http.Client{
 				Transport:     &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64},
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -75,7 +62,7 @@ func BenchmarkPortalMagicLinkHTTP(b *testing.B) {
 				return nil
 			}
 			request := func(i int64) error {
-				return post(portal+"/link", url.Values{"email": {fmt.Sprintf("u%d@alpha.example", i%users)}}, http.StatusOK)
+				return post(portal+"/link", url.Values{"email": {emails[i%int64(users)]}}, http.StatusOK)
 			}
 			b.Run("request", func(b *testing.B) {
 				if b.N > 3*users {
@@ -119,7 +106,7 @@ func BenchmarkPortalMagicLinkHTTP(b *testing.B) {
 			})
 			b.Run("ceiling-healthz", func(b *testing.B) {
 				httpParallel(b, "req", func(int64) error {
-					resp, err := client.Get(w.srv.URL + "/healthz")
+					resp, err := client.Get(srv + "/healthz")
 					if err != nil {
 						return err
 					}
@@ -130,6 +117,63 @@ func BenchmarkPortalMagicLinkHTTP(b *testing.B) {
 			})
 		})
 	}
+}
+
+// openPortalHTTPBench serves a portal with magic links on and returns
+// its store, clock, server URL and portal URL, with the addresses of
+// active end users of its customer: customer Alpha with 20,000 imported
+// end users on a fresh store or, when storetest.DatasetEnv(d) names a
+// generated dataset (a copy: the runs add links, mails and sessions), its
+// customer with the most active end users and 20,000 of their addresses.
+func openPortalHTTPBench(b *testing.B, d store.Dialect) (*store.Store, *canopy.ManualClock, string, string, []string) {
+	b.Helper()
+	ctx := context.Background()
+	clock := canopy.NewManualClock(time.Now())
+	var a *app.App
+	var s *store.Store
+	var srv string
+	var msp canopy.Org
+	var tenant string
+	var emails []string
+	if ds, ok := storetest.OpenDataset(b, d); ok {
+		s = ds.Store
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		a = app.New(app.Deps{Store: s, Log: log, Clock: clock})
+		pages, err := web.New(a, log, web.Options{Version: "test"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ts := httptest.NewServer(server.NewServer(server.Deps{Store: s, Web: pages, Log: log, AttemptsPerMinute: 1 << 30,
+			API: api.Handler(api.Deps{App: a, Log: log, CookieName: web.SessionCookie})}))
+		b.Cleanup(ts.Close)
+		var c canopy.Customer
+		c, emails = ds.BusiestCustomer(b, 20_000)
+		srv, msp, tenant = ts.URL, c.MSP, c.TenantID
+	} else {
+		s = storetest.Open(b, d)
+		w := newWorldWith(b, s, worldOptions{clock: clock, attemptsPerMinute: 1 << 30})
+		var csv []byte
+		for i := 0; i < 20_000; i++ {
+			emails = append(emails, fmt.Sprintf("u%d@alpha.example", i))
+			csv = fmt.Appendf(csv, "%s\n", emails[i])
+		}
+		admin := app.Viewer{Org: w.mspA, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
+		if _, n, err := w.app.ImportEndUsers(ctx, admin, w.custA.ID, bytes.NewReader(csv)); err != nil || n != len(emails) {
+			b.Fatal(n, err)
+		}
+		a, srv, msp, tenant = w.app, w.srv.URL, w.mspA, w.custA.TenantID
+	}
+	admin := app.Viewer{Org: msp, Roles: []canopy.Role{canopy.RoleMSPAdmin}}
+	c, err := a.Customer(ctx, admin, tenant)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, key := range []canopy.SettingKey{canopy.SettingEndUserPortal, canopy.SettingMagicLink} {
+		if err := a.SetCustomerSetting(ctx, admin, c.ID, key, "true", false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s, clock, srv, srv + "/portal/" + tenant, emails
 }
 
 // httpParallel runs fn(0…b.N-1) on 4×GOMAXPROCS goroutines and reports
