@@ -95,7 +95,7 @@ func openInviteBench(b *testing.B, d store.Dialect) inviteBench {
 	b.Helper()
 	if ds, ok := storetest.OpenDataset(b, d); ok {
 		c, _ := ds.BusiestCustomer(b, 1)
-		return inviteBench{app: app.New(app.Deps{Store: ds.Store, Clock: canopy.NewManualClock(time.Now())}),
+		return inviteBench{app: app.New(app.Deps{Store: ds.Store, Clock: canopy.NewManualClock(ds.Start(b))}),
 			admin:    app.Viewer{Org: c.MSP, Roles: []canopy.Role{canopy.RoleMSPAdmin}, Name: "Maya"},
 			customer: c, prefix: fmt.Sprintf("bench%x.", time.Now().UnixNano())}
 	}

@@ -134,7 +134,7 @@ func openPortalBench(b *testing.B, d store.Dialect) portalBench {
 	var tenant string
 	if ds, ok := storetest.OpenDataset(b, d); ok {
 		w.store = ds.Store
-		w.fixture.clock = canopy.NewManualClock(time.Now())
+		w.fixture.clock = canopy.NewManualClock(ds.Start(b))
 		w.fixture.app = app.New(app.Deps{Store: ds.Store, Clock: w.fixture.clock})
 		var c canopy.Customer
 		c, w.emails = ds.BusiestCustomer(b, 20_000)

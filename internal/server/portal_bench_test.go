@@ -137,6 +137,7 @@ func openPortalHTTPBench(b *testing.B, d store.Dialect) (*store.Store, *canopy.M
 	var emails []string
 	if ds, ok := storetest.OpenDataset(b, d); ok {
 		s = ds.Store
+		clock.Set(ds.Start(b))
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		a = app.New(app.Deps{Store: s, Log: log, Clock: clock})
 		pages, err := web.New(a, log, web.Options{Version: "test"})

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/store"
@@ -55,6 +56,25 @@ func OpenDataset(tb testing.TB, d store.Dialect) (ds Dataset, ok bool) {
 	}
 	tb.Cleanup(func() { bare.Close() })
 	return Dataset{Store: s, URL: url, bare: bare}, true
+}
+
+// Start is a time for a benchmark's manual clock on this dataset: now, or
+// an hour after the newest portal link, mail or invitation when an earlier
+// run's clock left them later than now (a link dated after the clock
+// would count against its user's limit).
+func (ds Dataset) Start(tb testing.TB) time.Time {
+	tb.Helper()
+	var newest int64
+	if err := ds.bare.QueryRowContext(context.Background(), `SELECT MAX(t) FROM (
+		SELECT COALESCE(MAX(created_at), 0) AS t FROM portal_links UNION ALL
+		SELECT COALESCE(MAX(created_at), 0) FROM outbox UNION ALL
+		SELECT COALESCE(MAX(created_at), 0) FROM invitations) AS newest`).Scan(&newest); err != nil {
+		tb.Fatal(err)
+	}
+	if later := time.UnixMilli(newest).Add(time.Hour); later.After(time.Now()) {
+		return later
+	}
+	return time.Now()
 }
 
 // BusiestCustomer returns the customer with the most active end users
