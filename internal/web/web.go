@@ -20,6 +20,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/canopy-channel/canopy/internal/app"
 	"github.com/canopy-channel/canopy/internal/canopy"
@@ -42,6 +43,10 @@ type Web struct {
 	pages         map[string]*template.Template
 	assets        map[string]asset // by logical name ("app.css")
 	assetByURL    map[string]asset // by hashed path ("app.3f2a….css")
+	// buffers hold rendered pages until they are written: a page is
+	// rendered whole first, so that a template error still becomes an
+	// error page, and its buffer serves the next page.
+	buffers sync.Pool
 }
 
 type asset struct {
@@ -215,8 +220,9 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 			p.Viewer = &v
 		}
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	buf := w.getBuffer()
+	defer w.putBuffer(buf)
+	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -225,14 +231,30 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 	return err
 }
 
+func (w *Web) getBuffer() *bytes.Buffer {
+	if b, ok := w.buffers.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (w *Web) putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 { // a rare huge page keeps no megabytes alive
+		return
+	}
+	b.Reset()
+	w.buffers.Put(b)
+}
+
 // renderPartial renders one named block of a page, for htmx swaps.
 func (w *Web) renderPartial(rw http.ResponseWriter, name, block string, p page) error {
 	t, ok := w.pages[name]
 	if !ok {
 		return fmt.Errorf("no page template %q", name)
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, block, p); err != nil {
+	buf := w.getBuffer()
+	defer w.putBuffer(buf)
+	if err := t.ExecuteTemplate(buf, block, p); err != nil {
 		return fmt.Errorf("render %s/%s: %w", name, block, err)
 	}
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
