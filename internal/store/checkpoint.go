@@ -13,6 +13,13 @@ import (
 // frames to copy into the database file.
 const checkpointEvery = 100 * time.Millisecond
 
+// walCapFrames bounds the WAL (64 MB of 4 KB pages). Under steady load
+// some reader is always in the WAL, so PASSIVE checkpoints trail the last
+// commit and the WAL never starts over; past the cap a RESTART checkpoint
+// waits for the readers and holds new writers (a stall of milliseconds)
+// until the WAL can start over.
+const walCapFrames = 16384
+
 // checkpointer copies SQLite's WAL into the database file off the commit
 // path. With SQLite's default wal_autocheckpoint (1,000 pages), the commit
 // that crosses the mark runs the checkpoint itself: it copies the WAL and
@@ -22,9 +29,10 @@ const checkpointEvery = 100 * time.Millisecond
 // PASSIVE checkpoints on a connection of its own, which wait for no reader
 // and block no writer. When a checkpoint has copied the whole WAL, the
 // writer's next transaction starts the WAL over from its beginning, so the
-// WAL holds what is committed between two checkpoints (plus what a
-// long-running reader still needs), and journal_size_limit gives the file
-// back after a burst. The last connection to close checkpoints the rest.
+// WAL holds what is committed between two checkpoints, and at most
+// walCapFrames under load that keeps readers in it; journal_size_limit
+// gives the file back after a burst. The last connection to close
+// checkpoints the rest.
 type checkpointer struct {
 	db    *sql.DB
 	dirty atomic.Bool // a transaction committed since the last checkpoint
@@ -76,12 +84,18 @@ func (c *checkpointer) run() {
 	}
 }
 
-// checkpoint runs one PASSIVE checkpoint. An error (another checkpoint
-// running, a busy file) is left for the next round.
+// checkpoint runs one PASSIVE checkpoint, and a RESTART one when the WAL
+// is past walCapFrames. A checkpoint that cannot run (another one is
+// running) is left for the next round.
 func (c *checkpointer) checkpoint(ctx context.Context) error {
 	var busy, frames, copied int
 	if err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if frames > walCapFrames {
+		if err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
 	}
 	return nil
 }
