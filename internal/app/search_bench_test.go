@@ -124,6 +124,9 @@ func BenchmarkEndUserSearch(b *testing.B) {
 							})
 						}
 						measureParallel(b, "searches", func() error {
+							if ds.dialect == store.Postgres {
+								return runSearchTx(ctx, ds.bare, stmts)
+							}
 							for _, run := range prepared {
 								if err := run(); err != nil {
 									return err
@@ -136,4 +139,31 @@ func BenchmarkEndUserSearch(b *testing.B) {
 			}
 		})
 	}
+}
+
+// runSearchTx runs a PostgreSQL search's statements as the store does: in
+// a read-only transaction after store.PostgresSearchSettings, each planned
+// for its arguments.
+func runSearchTx(ctx context.Context, db *sql.DB, stmts []store.Statement) error {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, store.PostgresSearchSettings); err != nil {
+		return err
+	}
+	for _, st := range stmts {
+		rows, err := tx.QueryContext(ctx, st.Query, st.Args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
