@@ -54,6 +54,10 @@ func BenchmarkEndUserSearch(b *testing.B) {
 				contains bool
 			}{
 				{"prefix/common-a", "a", false},
+				// "m" and "s" start as many names but lie deeper in the
+				// email order, so a walk goes further before a page fills.
+				{"prefix/common-m", "m", false},
+				{"prefix/common-s", "s", false},
 				{"prefix/rare-lincoln.wa", "lincoln.wa", false},
 				{"contains/common-son", "son", true},
 				{"contains/rare-ncoln.wal", "ncoln.wal", true},
