@@ -276,14 +276,7 @@ func (a *App) queueInvitation(ctx context.Context, tx *store.Tx, c canopy.Org, b
 // seven days; the old link stops working.
 func (a *App) ResendInvitation(ctx context.Context, v Viewer, customer canopy.OrgID, id int64) error {
 	now := a.clock.Now()
-	return a.store.InTx(ctx, func(tx *store.Tx) error {
-		c, err := tx.Org(ctx, v.Scope(), customer)
-		if err != nil {
-			return err
-		}
-		if err := mayManage(v, c); err != nil {
-			return err
-		}
+	return a.inCustomer(ctx, v, customer, func(tx *store.Tx, c canopy.Org) error {
 		inv, err := tx.PendingInvitation(ctx, c.ID, id)
 		if err != nil {
 			return err
@@ -309,14 +302,7 @@ func (a *App) ResendInvitation(ctx context.Context, v Viewer, customer canopy.Or
 // RemoveInvitation revokes a pending invitation: its link stops working.
 func (a *App) RemoveInvitation(ctx context.Context, v Viewer, customer canopy.OrgID, id int64) error {
 	now := a.clock.Now()
-	return a.store.InTx(ctx, func(tx *store.Tx) error {
-		c, err := tx.Org(ctx, v.Scope(), customer)
-		if err != nil {
-			return err
-		}
-		if err := mayManage(v, c); err != nil {
-			return err
-		}
+	return a.inCustomer(ctx, v, customer, func(tx *store.Tx, c canopy.Org) error {
 		inv, err := tx.PendingInvitation(ctx, c.ID, id)
 		if err != nil {
 			return err

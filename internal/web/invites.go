@@ -153,14 +153,6 @@ func (w *Web) InviteSubmit(rw http.ResponseWriter, r *http.Request) error {
 	return w.renderCustomerUsers(rw, r, v, c, http.StatusUnprocessableEntity, usersTab{Invite: form{Values: r.PostForm, Errors: fe}})
 }
 
-func invitationID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return 0, canopy.ErrNotFound
-	}
-	return id, nil
-}
-
 // ResendInvitationSubmit sends an invitation again with a new link.
 func (w *Web) ResendInvitationSubmit(rw http.ResponseWriter, r *http.Request) error {
 	return w.invitationAction(rw, r, "resent", w.app.ResendInvitation)
@@ -172,11 +164,7 @@ func (w *Web) RemoveInvitationSubmit(rw http.ResponseWriter, r *http.Request) er
 }
 
 func (w *Web) invitationAction(rw http.ResponseWriter, r *http.Request, done string, act func(ctx context.Context, v app.Viewer, c canopy.OrgID, id int64) error) error {
-	v, c, err := w.customerOfPage(r)
-	if err != nil {
-		return err
-	}
-	id, err := invitationID(r)
+	v, c, id, err := w.customerObjectOfPage(r)
 	if err != nil {
 		return err
 	}
@@ -246,14 +234,11 @@ func (w *Web) InvitationSubmit(rw http.ResponseWriter, r *http.Request) error {
 // AccountUserSubmit deactivates, reactivates or removes a user of the customer.
 func (w *Web) AccountUserSubmit(act string) HandlerFunc {
 	return func(rw http.ResponseWriter, r *http.Request) error {
-		v, c, err := w.customerOfPage(r)
+		v, c, n, err := w.customerObjectOfPage(r)
 		if err != nil {
 			return err
 		}
-		id, err := personID(r)
-		if err != nil {
-			return err
-		}
+		id := canopy.PersonID(n)
 		switch act {
 		case "deactivate", "reactivate":
 			err = w.app.SetAccountUserActive(r.Context(), v, c.ID, id, act == "reactivate")
@@ -290,11 +275,7 @@ func (w *Web) AddEndUserSubmit(rw http.ResponseWriter, r *http.Request) error {
 // EndUserActiveSubmit deactivates or reactivates an end user.
 func (w *Web) EndUserActiveSubmit(active bool) HandlerFunc {
 	return func(rw http.ResponseWriter, r *http.Request) error {
-		v, c, err := w.customerOfPage(r)
-		if err != nil {
-			return err
-		}
-		id, err := invitationID(r)
+		v, c, id, err := w.customerObjectOfPage(r)
 		if err != nil {
 			return err
 		}
@@ -379,7 +360,7 @@ func (w *Web) CreateGroupSubmit() HandlerFunc {
 // GroupMembersSubmit adds end users to a group.
 func (w *Web) GroupMembersSubmit() HandlerFunc {
 	return w.groupAction(func(r *http.Request, v app.Viewer, c canopy.Customer) error {
-		id, err := invitationID(r)
+		id, err := pathID(r)
 		if err != nil {
 			return err
 		}
@@ -390,7 +371,7 @@ func (w *Web) GroupMembersSubmit() HandlerFunc {
 // GroupManagersSubmit sets a group's managers.
 func (w *Web) GroupManagersSubmit() HandlerFunc {
 	return w.groupAction(func(r *http.Request, v app.Viewer, c canopy.Customer) error {
-		id, err := invitationID(r)
+		id, err := pathID(r)
 		if err != nil {
 			return err
 		}
