@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/benchtest"
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/store"
 	"github.com/canopy-channel/canopy/internal/store/storetest"
@@ -95,41 +94,6 @@ func openBenchDataset(b *testing.B, d store.Dialect) *benchDataset {
 		b.Fatal(err)
 	}
 	return ds
-}
-
-// measureParallel runs fn b.N times on GOMAXPROCS goroutines and reports
-// the rate as unit/s with the median and 99th-percentile latency.
-func measureParallel(b *testing.B, unit string, fn func() error) {
-	var mu sync.Mutex
-	var all []time.Duration
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		local := make([]time.Duration, 0, 4096)
-		for pb.Next() {
-			start := time.Now()
-			if err := fn(); err != nil {
-				b.Error(err)
-				return
-			}
-			local = append(local, time.Since(start))
-		}
-		mu.Lock()
-		all = append(all, local...)
-		mu.Unlock()
-	})
-	b.StopTimer()
-	reportLatencies(b, unit, all)
-}
-
-func reportLatencies(b *testing.B, unit string, all []time.Duration) {
-	if len(all) == 0 {
-		return
-	}
-	slices.Sort(all)
-	pct := func(p float64) float64 { return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) }
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit+"/s")
-	b.ReportMetric(pct(0.50), "p50-µs")
-	b.ReportMetric(pct(0.99), "p99-µs")
 }
 
 // explain logs the plan of a bare query (EXPLAIN QUERY PLAN on SQLite,
@@ -246,7 +210,7 @@ func BenchmarkCustomersList(b *testing.B) {
 									b.Logf("plan sorts: %s", plan)
 								}
 								q := store.CustomerQuery{Sort: sort, Desc: desc, Limit: 50, AfterValue: after.SortValue, AfterID: after.ID}
-								measureParallel(b, "pages", func() error {
+								benchtest.Parallel(b, "pages", 1, func(int64) error {
 									page, err := ds.app.Customers(ctx, sc.viewer, q)
 									if err == nil && len(page.Rows) != 50 {
 										err = fmt.Errorf("page of %d rows", len(page.Rows))
@@ -260,7 +224,7 @@ func BenchmarkCustomersList(b *testing.B) {
 									b.Fatal(err)
 								}
 								defer stmt.Close()
-								measureParallel(b, "pages", func() error {
+								benchtest.Parallel(b, "pages", 1, func(int64) error {
 									rows, err := stmt.QueryContext(ctx, args...)
 									if err != nil {
 										return err
@@ -421,7 +385,7 @@ func BenchmarkChangeLogPage(b *testing.B) {
 					query, args := bareChanges(t.viewer.Scope(), t.org.ID, f, 51)
 					ds.explain(b, "changes/"+name, query, args...)
 					b.Run(name, func(b *testing.B) {
-						measureParallel(b, "pages", func() error {
+						benchtest.Parallel(b, "pages", 1, func(int64) error {
 							_, err := ds.app.ChangeLog(ctx, t.viewer, t.org.ID, f)
 							return err
 						})
@@ -432,7 +396,7 @@ func BenchmarkChangeLogPage(b *testing.B) {
 							b.Fatal(err)
 						}
 						defer stmt.Close()
-						measureParallel(b, "pages", func() error {
+						benchtest.Parallel(b, "pages", 1, func(int64) error {
 							rows, err := stmt.QueryContext(ctx, args...)
 							if err != nil {
 								return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/benchtest"
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/store"
 	"github.com/canopy-channel/canopy/internal/store/storetest"
@@ -48,7 +49,7 @@ func BenchmarkInvite(b *testing.B) {
 			w := openInviteBench(b, d)
 			var next atomic.Int64
 			b.SetParallelism(4)
-			measureParallel(b, "invitations", func() error {
+			benchtest.Parallel(b, "invitations", 1, func(int64) error {
 				results, err := w.app.InviteUsers(context.Background(), w.admin, w.customer.ID,
 					app.InviteInput{Addresses: fmt.Sprintf("%ssingle%d@%s", w.prefix, next.Add(1), w.customer.Domain)})
 				if err == nil && results[0].Outcome != app.Invited {

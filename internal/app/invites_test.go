@@ -98,15 +98,7 @@ func TestInviteUsersReportsEveryAddress(t *testing.T) {
 // invitationToken reads the newest invitation link mailed to addr.
 func invitationToken(t *testing.T, s *store.Store, addr string) string {
 	t.Helper()
-	mails, err := s.RecentMail(context.Background(), addr, 0, 10)
-	if err != nil || len(mails) == 0 {
-		t.Fatalf("no mail to %s: %v", addr, err)
-	}
-	_, after, ok := strings.Cut(mails[0].Text, "/invitations/")
-	if !ok {
-		t.Fatalf("mail to %s has no invitation link:\n%s", addr, mails[0].Text)
-	}
-	return strings.Fields(after)[0]
+	return storetest.TokenInMail(t, s, addr, "/invitations/")
 }
 
 // Resend gives a new link and kills the old one; Remove kills the link;

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/benchtest"
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/store"
 	"github.com/canopy-channel/canopy/internal/store/storetest"
@@ -42,13 +42,13 @@ func BenchmarkPortalMagicLink(b *testing.B) {
 				if n > 3*users {
 					b.Fatalf("%d links in one window: at most %d", n, 3*users)
 				}
-				last := lastMail(b, s)
+				last := storetest.LastMailID(b, s)
 				for i := 0; i < n; i++ {
 					if err := f.app.RequestPortalLink(ctx, p, address(int64(i))); err != nil {
 						b.Fatal(err)
 					}
 				}
-				tokens := linksAfter(b, s, last)
+				tokens := storetest.TokensAfter(b, s, last, "/link/")
 				if len(tokens) != n {
 					b.Fatalf("%d links mailed for %d requests", len(tokens), n)
 				}
@@ -56,24 +56,21 @@ func BenchmarkPortalMagicLink(b *testing.B) {
 			}
 			for _, mode := range []string{"serial", "parallel"} {
 				run := func(b *testing.B, unit string, fn func(i int64) error) {
-					var next atomic.Int64
-					call := func() error { return fn(next.Add(1) - 1) }
 					if mode == "serial" {
-						measureSerial(b, unit, call)
+						benchtest.Serial(b, unit, fn)
 						return
 					}
-					b.SetParallelism(4)
-					measureParallel(b, unit, call)
+					benchtest.Parallel(b, unit, 4, fn)
 				}
 				b.Run("request/"+mode, func(b *testing.B) {
 					if b.N > 3*users {
 						b.Fatalf("b.N %d: at most %d links in one window", b.N, 3*users)
 					}
 					f.clock.Advance(app.PortalLinkTTL + time.Second)
-					last := lastMail(b, s)
+					last := storetest.LastMailID(b, s)
 					run(b, "requests", func(i int64) error { return f.app.RequestPortalLink(ctx, p, address(i)) })
 					b.StopTimer()
-					if got := len(linksAfter(b, s, last)); got != b.N {
+					if got := len(storetest.TokensAfter(b, s, last, "/link/")); got != b.N {
 						b.Errorf("%d links mailed for %d requests", got, b.N)
 					}
 				})
@@ -87,8 +84,7 @@ func BenchmarkPortalMagicLink(b *testing.B) {
 			}
 			var next atomic.Int64
 			b.Run("ceiling-three-insert-tx", func(b *testing.B) {
-				b.SetParallelism(4)
-				measureParallel(b, "txs", func() error {
+				benchtest.Parallel(b, "txs", 4, func(int64) error {
 					i := next.Add(1)
 					now := f.clock.Now()
 					return s.InTx(ctx, func(tx *store.Tx) error {
@@ -168,65 +164,4 @@ func openPortalBench(b *testing.B, d store.Dialect) portalBench {
 		b.Fatal(err)
 	}
 	return w
-}
-
-// measureSerial runs fn b.N times on one goroutine and reports the rate as
-// unit/s with the median and 99th-percentile latency.
-func measureSerial(b *testing.B, unit string, fn func() error) {
-	all := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		if err := fn(); err != nil {
-			b.Fatal(err)
-		}
-		all = append(all, time.Since(start))
-	}
-	b.StopTimer()
-	reportLatencies(b, unit, all)
-}
-
-// lastMail returns the ID of the newest outbox mail.
-func lastMail(b *testing.B, s *store.Store) int64 {
-	b.Helper()
-	mails, err := s.RecentMail(context.Background(), "", 0, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if len(mails) == 0 {
-		return 0
-	}
-	return mails[0].ID
-}
-
-// linksAfter returns the tokens of the portal-link mails newer than mail after.
-func linksAfter(b *testing.B, s *store.Store, after int64) []string {
-	b.Helper()
-	var tokens []string
-	for before := int64(0); ; {
-		mails, err := s.RecentMail(context.Background(), "", before, 500)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, m := range mails {
-			if m.ID <= after {
-				return tokens
-			}
-			if tok := linkToken(m.Text); tok != "" {
-				tokens = append(tokens, tok)
-			}
-		}
-		if len(mails) < 500 {
-			return tokens
-		}
-		before = mails[len(mails)-1].ID
-	}
-}
-
-func linkToken(text string) string {
-	_, after, ok := strings.Cut(text, "/link/")
-	if !ok {
-		return ""
-	}
-	return strings.Fields(after)[0]
 }

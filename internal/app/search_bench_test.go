@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/benchtest"
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/store"
 	"github.com/canopy-channel/canopy/internal/store/storetest"
@@ -91,7 +92,7 @@ func BenchmarkEndUserSearch(b *testing.B) {
 						ds.explain(b, fmt.Sprintf("search/%s/%d", name, i), st.Query, st.Args...)
 					}
 					b.Run(name, func(b *testing.B) {
-						measureParallel(b, "searches", func() error {
+						benchtest.Parallel(b, "searches", 1, func(int64) error {
 							page, err := search()
 							if err == nil && len(page.Users) != len(first.Users) {
 								err = fmt.Errorf("%d rows, first run had %d", len(page.Users), len(first.Users))
@@ -127,7 +128,7 @@ func BenchmarkEndUserSearch(b *testing.B) {
 								return rows.Err()
 							})
 						}
-						measureParallel(b, "searches", func() error {
+						benchtest.Parallel(b, "searches", 1, func(int64) error {
 							if ds.dialect == store.Postgres {
 								return runSearchTx(ctx, ds.bare, stmts)
 							}

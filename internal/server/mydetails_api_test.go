@@ -15,20 +15,6 @@ import (
 	"github.com/canopy-channel/canopy/internal/store/storetest"
 )
 
-// tokenIn returns the token that follows marker in the newest mail to addr.
-func tokenIn(t *testing.T, s *store.Store, addr, marker string) string {
-	t.Helper()
-	mails, err := s.RecentMail(context.Background(), addr, 0, 1)
-	if err != nil || len(mails) == 0 {
-		t.Fatalf("no mail to %s: %v", addr, err)
-	}
-	_, after, ok := strings.Cut(mails[0].Text, marker)
-	if !ok {
-		t.Fatalf("mail to %s has no %s link", addr, marker)
-	}
-	return strings.Fields(after)[0]
-}
-
 // Through the API: a person accepts an invitation (name, password,
 // security question), signs in, reads and changes My Details and the
 // password, and changes email; an Admin sets a User's permissions, which a
@@ -53,7 +39,7 @@ func TestAPIMyDetailsInvitationPermissionsAndPortal(t *testing.T) {
 		if code, _, body := apiCall(t, cora, "POST", a+"/invitations", `{"addresses":["ann@alpha.example"],"modules":["training"],"sub_accounts":["`+north.TenantID+`"]}`); code != 200 || !strings.Contains(body, `"invited"`) {
 			t.Fatalf("invite: %d %s", code, body)
 		}
-		token := tokenIn(t, s, "ann@alpha.example", "/invitations/")
+		token := storetest.TokenInMail(t, s, "ann@alpha.example", "/invitations/")
 		anon := &http.Client{}
 		const pw = "violet tractor under moonlight"
 		if code, _, body := apiCall(t, anon, "POST", api+"/invitations/"+token, `{"name":"Ann Lee","password":"`+pw+`","confirm":"`+pw+`"}`); code != 422 || !strings.Contains(body, "body.security_question") {
@@ -97,7 +83,7 @@ func TestAPIMyDetailsInvitationPermissionsAndPortal(t *testing.T) {
 		if code, _, body := apiCall(t, ann, "POST", api+"/me/email", `{"email":"ann.lee@alpha.example"}`); code != 202 {
 			t.Fatalf("email change: %d %s", code, body)
 		}
-		etoken := tokenIn(t, s, "ann.lee@alpha.example", "/account/email/")
+		etoken := storetest.TokenInMail(t, s, "ann.lee@alpha.example", "/account/email/")
 		if code, _, body := apiCall(t, anon, "POST", api+"/email-changes/"+etoken, ""); code != 204 {
 			t.Errorf("confirming the email: %d %s", code, body)
 		}
@@ -165,7 +151,7 @@ func TestAPIMyDetailsInvitationPermissionsAndPortal(t *testing.T) {
 				t.Errorf("portal link for %s: %d %s", addr, code, body)
 			}
 		}
-		if got := tokenIn(t, s, "eve@alpha.example", "/portal/"+w.custA.TenantID+"/link/"); got == "" {
+		if got := storetest.TokenInMail(t, s, "eve@alpha.example", "/portal/"+w.custA.TenantID+"/link/"); got == "" {
 			t.Error("no portal link for Eve")
 		}
 		for _, addr := range []string{"nobody@alpha.example", "eve@beta.example"} {

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/canopy-channel/canopy/internal/api"
 	"github.com/canopy-channel/canopy/internal/app"
+	"github.com/canopy-channel/canopy/internal/benchtest"
 	"github.com/canopy-channel/canopy/internal/canopy"
 	"github.com/canopy-channel/canopy/internal/server"
 	"github.com/canopy-channel/canopy/internal/store"
@@ -69,9 +68,9 @@ func BenchmarkPortalMagicLinkHTTP(b *testing.B) {
 					b.Fatalf("b.N %d: at most %d links in one window", b.N, 3*users)
 				}
 				clock.Advance(app.PortalLinkTTL + time.Second)
-				last := lastMailID(b, s)
-				httpParallel(b, "requests", request)
-				if got := len(linksAfter(b, s, last)); got != b.N {
+				last := storetest.LastMailID(b, s)
+				benchtest.Parallel(b, "requests", 4, request)
+				if got := len(storetest.TokensAfter(b, s, last, "/link/")); got != b.N {
 					b.Errorf("%d links mailed for %d requests", got, b.N)
 				}
 			})
@@ -80,7 +79,7 @@ func BenchmarkPortalMagicLinkHTTP(b *testing.B) {
 					b.Fatalf("b.N %d: at most %d links in one window", b.N, 3*users)
 				}
 				clock.Advance(app.PortalLinkTTL + time.Second)
-				last := lastMailID(b, s)
+				last := storetest.LastMailID(b, s)
 				var next atomic.Int64
 				var wg sync.WaitGroup
 				for g := 0; g < 8; g++ {
@@ -96,16 +95,16 @@ func BenchmarkPortalMagicLinkHTTP(b *testing.B) {
 					}()
 				}
 				wg.Wait()
-				tokens := linksAfter(b, s, last)
+				tokens := storetest.TokensAfter(b, s, last, "/link/")
 				if len(tokens) != b.N {
 					b.Fatalf("%d links mailed for %d requests", len(tokens), b.N)
 				}
-				httpParallel(b, "redeems", func(i int64) error {
+				benchtest.Parallel(b, "redeems", 4, func(i int64) error {
 					return post(portal+"/link/"+tokens[i], url.Values{}, http.StatusSeeOther)
 				})
 			})
 			b.Run("ceiling-healthz", func(b *testing.B) {
-				httpParallel(b, "req", func(int64) error {
+				benchtest.Parallel(b, "req", 4, func(int64) error {
 					resp, err := client.Get(srv + "/healthz")
 					if err != nil {
 						return err
@@ -175,70 +174,4 @@ func openPortalHTTPBench(b *testing.B, d store.Dialect) (*store.Store, *canopy.M
 		}
 	}
 	return s, clock, srv, srv + "/portal/" + tenant, emails
-}
-
-// httpParallel runs fn(0…b.N-1) on 4×GOMAXPROCS goroutines and reports
-// the rate as unit/s with the median and 99th-percentile latency.
-func httpParallel(b *testing.B, unit string, fn func(i int64) error) {
-	var next atomic.Int64
-	var mu sync.Mutex
-	var all []time.Duration
-	b.SetParallelism(4)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		local := make([]time.Duration, 0, 1024)
-		for pb.Next() {
-			start := time.Now()
-			if err := fn(next.Add(1) - 1); err != nil {
-				b.Error(err)
-				return
-			}
-			local = append(local, time.Since(start))
-		}
-		mu.Lock()
-		all = append(all, local...)
-		mu.Unlock()
-	})
-	b.StopTimer()
-	slices.Sort(all)
-	pct := func(p float64) float64 { return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) }
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit+"/s")
-	b.ReportMetric(pct(0.50), "p50-µs")
-	b.ReportMetric(pct(0.99), "p99-µs")
-}
-
-func lastMailID(b *testing.B, s *store.Store) int64 {
-	b.Helper()
-	mails, err := s.RecentMail(context.Background(), "", 0, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if len(mails) == 0 {
-		return 0
-	}
-	return mails[0].ID
-}
-
-// linksAfter returns the tokens of the portal-link mails newer than mail after.
-func linksAfter(b *testing.B, s *store.Store, after int64) []string {
-	b.Helper()
-	var tokens []string
-	for before := int64(0); ; {
-		mails, err := s.RecentMail(context.Background(), "", before, 500)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, m := range mails {
-			if m.ID <= after {
-				return tokens
-			}
-			if _, rest, ok := strings.Cut(m.Text, "/link/"); ok {
-				tokens = append(tokens, strings.Fields(rest)[0])
-			}
-		}
-		if len(mails) < 500 {
-			return tokens
-		}
-		before = mails[len(mails)-1].ID
-	}
 }

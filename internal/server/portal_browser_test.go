@@ -28,7 +28,7 @@ func TestBrowserPortalMagicLinkExpiresOnTheClock(t *testing.T) {
 	}
 	link := func() string {
 		t.Helper()
-		return w.srv.URL + "/portal/" + w.custA.TenantID + "/link/" + tokenIn(t, s, "eve@alpha.example", "/portal/"+w.custA.TenantID+"/link/")
+		return w.srv.URL + "/portal/" + w.custA.TenantID + "/link/" + storetest.TokenInMail(t, s, "eve@alpha.example", "/portal/"+w.custA.TenantID+"/link/")
 	}
 	b := browsertest.New(t, 1024, 768)
 	must, text := browsertest.Helpers(t, b)

@@ -278,3 +278,56 @@ func processAlive(pid int) bool {
 	_, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid)))
 	return err == nil
 }
+
+// LastMailID returns the ID of the newest outbox mail (0: none).
+func LastMailID(tb testing.TB, s *store.Store) int64 {
+	tb.Helper()
+	mails, err := s.RecentMail(context.Background(), "", 0, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(mails) == 0 {
+		return 0
+	}
+	return mails[0].ID
+}
+
+// TokensAfter returns, newest first, the tokens that follow marker (such
+// as "/link/") in the text of the outbox mails newer than mail after.
+func TokensAfter(tb testing.TB, s *store.Store, after int64, marker string) []string {
+	tb.Helper()
+	var tokens []string
+	for before := int64(0); ; {
+		mails, err := s.RecentMail(context.Background(), "", before, 500)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, m := range mails {
+			if m.ID <= after {
+				return tokens
+			}
+			if _, rest, ok := strings.Cut(m.Text, marker); ok {
+				tokens = append(tokens, strings.Fields(rest)[0])
+			}
+		}
+		if len(mails) < 500 {
+			return tokens
+		}
+		before = mails[len(mails)-1].ID
+	}
+}
+
+// TokenInMail returns the token that follows marker (such as
+// "/invitations/") in the newest outbox mail to addr.
+func TokenInMail(tb testing.TB, s *store.Store, addr, marker string) string {
+	tb.Helper()
+	mails, err := s.RecentMail(context.Background(), addr, 0, 1)
+	if err != nil || len(mails) == 0 {
+		tb.Fatalf("no mail to %s: %v", addr, err)
+	}
+	_, after, ok := strings.Cut(mails[0].Text, marker)
+	if !ok {
+		tb.Fatalf("the mail to %s has no %s link:\n%s", addr, marker, mails[0].Text)
+	}
+	return strings.Fields(after)[0]
+}
